@@ -1,0 +1,118 @@
+"""Load regulation catalogs from YAML, validate them against the catalog JSON Schema, check their ids."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from functools import cache
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from govdsl import resources
+from govdsl.catalog.model import Catalog, CatalogSet, Clause
+from govdsl.diagnostics import Diagnostic, error
+from govdsl.errors import InvalidInputError
+
+log = logging.getLogger("govdsl")
+
+
+def _stringify_dates(value):
+    """YAML reads unquoted dates as date objects; catalogs keep them as ISO strings."""
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {key: _stringify_dates(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_stringify_dates(item) for item in value]
+    return value
+
+
+def load_catalog_file(path: Path) -> Catalog:
+    """Load one catalog file; raise InvalidInputError naming the file and key of each problem."""
+    name = str(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise InvalidInputError([error("E601", f"cannot read catalog `{name}`: {exc}")]) from None
+    data = _stringify_dates(data)
+    validator = jsonschema.Draft202012Validator(resources.load_package_schema("catalog.schema.json"))
+    problems = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if problems:
+        raise InvalidInputError(
+            [
+                error("E602", f"catalog `{name}` is invalid at `{_json_path(p.absolute_path)}`: {p.message}")
+                for p in problems
+            ]
+        )
+
+    diagnostics: list[Diagnostic] = []
+    clauses: dict[str, Clause] = {}
+    for index, raw in enumerate(data["clauses"]):
+        if raw["id"] in clauses:
+            diagnostics.append(error("E603", f"catalog `{name}` repeats clause id `{raw['id']}` at clauses[{index}]"))
+            continue
+        clauses[raw["id"]] = Clause(
+            catalog=data["catalog"],
+            id=raw["id"],
+            parent=raw.get("parent"),
+            title=raw.get("title"),
+            topic=raw.get("topic"),
+            assessable=raw["assessable"],
+            applies_from=raw.get("applies_from"),
+        )
+    for clause in clauses.values():
+        if clause.parent is not None and clause.parent not in clauses:
+            diagnostics.append(
+                error("E604", f"catalog `{name}`: clause `{clause.id}` names parent `{clause.parent}`, which does not exist")
+            )
+    if diagnostics:
+        raise InvalidInputError(diagnostics)
+
+    return Catalog(
+        prefix=data["catalog"],
+        name=data["name"],
+        version=data["version"],
+        clauses=_inherit_dates(clauses),
+        published=data.get("published"),
+        sources=data.get("sources", []),
+        applies_from=data.get("applies_from", []),
+        supersedes=data.get("supersedes"),
+        superseded_by=data.get("superseded_by"),
+        unverified=data.get("unverified", []),
+        path=path.name,
+    )
+
+
+def _inherit_dates(clauses: dict[str, Clause]) -> dict[str, Clause]:
+    """Give each clause without its own `applies_from` the date of its nearest ancestor that has one."""
+    resolved: dict[str, Clause] = {}
+    for clause_id, clause in clauses.items():
+        date = clause.applies_from
+        parent = clause.parent
+        while date is None and parent is not None:
+            date = clauses[parent].applies_from
+            parent = clauses[parent].parent
+        resolved[clause_id] = Clause(**{**clause.__dict__, "applies_from": date})
+    return resolved
+
+
+def _json_path(parts) -> str:
+    text = "$"
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return text
+
+
+@cache
+def load_catalogs(folder: str | None = None) -> CatalogSet:
+    """Load every `*.yaml` catalog of a folder (default: the shipped regulations)."""
+    directory = Path(folder) if folder else resources.data_path("regulations")
+    catalogs = [load_catalog_file(path) for path in sorted(directory.glob("*.yaml"))]
+    prefixes = [c.prefix for c in catalogs]
+    duplicates = sorted({p for p in prefixes if prefixes.count(p) > 1})
+    if duplicates:
+        raise InvalidInputError([error("E605", f"more than one catalog uses the prefix `{d}`") for d in duplicates])
+    log.debug("loaded %d catalogs from %s", len(catalogs), directory)
+    return CatalogSet(catalogs)

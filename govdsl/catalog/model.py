@@ -1,0 +1,114 @@
+"""Catalog data model: frameworks, their clauses, and clause-reference resolution."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+
+
+def reference_key(text: str) -> str:
+    """Return the lookup key of a clause id: case and whitespace do not matter."""
+    return "".join(text.split()).upper()
+
+
+@dataclass(frozen=True)
+class Clause:
+    catalog: str
+    id: str
+    parent: str | None
+    title: str | None
+    topic: str | None
+    assessable: str
+    applies_from: str | None = None
+
+    @property
+    def reference(self) -> str:
+        """The canonical reference, `FRAMEWORK:ID`."""
+        return f"{self.catalog}:{self.id}"
+
+    @property
+    def label(self) -> str:
+        return self.title or self.topic or ""
+
+
+@dataclass
+class Catalog:
+    prefix: str
+    name: str
+    version: str
+    clauses: dict[str, Clause]
+    published: str | None = None
+    sources: list[dict] = field(default_factory=list)
+    applies_from: list[dict] = field(default_factory=list)
+    supersedes: str | None = None
+    superseded_by: str | None = None
+    unverified: list[str] = field(default_factory=list)
+    path: str = ""
+
+    def __post_init__(self) -> None:
+        self._by_key = {reference_key(clause_id): clause for clause_id, clause in self.clauses.items()}
+
+    def find(self, clause_id: str) -> Clause | None:
+        return self._by_key.get(reference_key(clause_id))
+
+    def children(self, clause_id: str) -> list[Clause]:
+        return [c for c in self.clauses.values() if c.parent == clause_id]
+
+    def is_leaf(self, clause_id: str) -> bool:
+        return not self.children(clause_id)
+
+
+class ResolveError(Exception):
+    """A clause reference that does not name a clause; carries a code and a help line."""
+
+    def __init__(self, code: str, message: str, help: str | None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.help = help
+
+
+class CatalogSet:
+    """All loaded catalogs, keyed by framework prefix."""
+
+    def __init__(self, catalogs: list[Catalog]) -> None:
+        self.catalogs = {c.prefix: c for c in sorted(catalogs, key=lambda c: c.prefix)}
+        self._by_key = {reference_key(prefix): catalog for prefix, catalog in self.catalogs.items()}
+
+    def resolve(self, reference: str) -> Clause:
+        """Return the clause a `FRAMEWORK:ID` reference names, or raise ResolveError with a suggestion."""
+        if ":" not in reference:
+            raise ResolveError(
+                "E203",
+                f"clause reference `{reference}` has no framework prefix",
+                f"write it as FRAMEWORK:ID, for example `EU-AI-ACT:Art.10(2)(f)`; frameworks: {self._prefix_list()}",
+            )
+        prefix, clause_id = reference.split(":", 1)
+        catalog = self._by_key.get(reference_key(prefix))
+        if catalog is None:
+            close = difflib.get_close_matches(prefix.strip().upper(), list(self.catalogs), n=1)
+            hint = f"did you mean `{close[0]}`? " if close else ""
+            raise ResolveError(
+                "E202",
+                f"unknown framework `{prefix.strip()}` in clause reference `{reference}`",
+                f"{hint}known frameworks: {self._prefix_list()}",
+            )
+        clause = catalog.find(clause_id)
+        if clause is None:
+            raise ResolveError(
+                "E201",
+                f"unknown clause `{clause_id.strip()}` in {catalog.prefix} ({catalog.name})",
+                self._suggest(catalog, clause_id),
+            )
+        return clause
+
+    def _prefix_list(self) -> str:
+        return ", ".join(self.catalogs) or "none loaded"
+
+    @staticmethod
+    def _suggest(catalog: Catalog, clause_id: str) -> str:
+        keys = {reference_key(c): c for c in catalog.clauses}
+        close = difflib.get_close_matches(reference_key(clause_id), list(keys), n=1, cutoff=0.6)
+        if close:
+            return f"did you mean `{catalog.prefix}:{keys[close[0]]}`?"
+        return f"run `govdsl catalog show {catalog.prefix}` to list its clauses"

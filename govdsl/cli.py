@@ -1,0 +1,139 @@
+"""The `govdsl` command line: click commands that wire the layers together, with no logic of their own.
+
+Exit codes: 0 success (gate passed), 1 a finding (gate blocked), 2 invalid input or usage.
+`compile` and `--help` import no pandas, numpy or fairlearn; `check` loads them when it runs.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import sys
+from collections.abc import Callable
+from functools import wraps
+
+import click
+
+from govdsl import __version__
+from govdsl.diagnostics import Diagnostic, render_all
+from govdsl.errors import GovdslError, InvalidInputError
+
+log = logging.getLogger("govdsl")
+
+EXIT_OK, EXIT_FINDING, EXIT_INVALID = 0, 1, 2
+
+
+def _configure_logging(verbose: int, quiet: bool) -> None:
+    level = logging.WARNING
+    if quiet:
+        level = logging.ERROR
+    elif verbose >= 2:
+        level = logging.DEBUG
+    elif verbose == 1:
+        level = logging.INFO
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("govdsl: %(levelname)s: %(message)s"))
+    logger = logging.getLogger("govdsl")
+    logger.handlers[:] = [handler]
+    logger.setLevel(level)
+    logger.propagate = False
+
+
+def _print_diagnostics(diagnostics: list[Diagnostic], sources: dict[str, str] | None = None) -> None:
+    if diagnostics:
+        click.echo(render_all(diagnostics, sources), err=True)
+
+
+def _reports_errors(command: Callable) -> Callable:
+    """Turn govdsl errors into rendered diagnostics and exit code 2, never a traceback."""
+
+    @wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except InvalidInputError as exc:
+            _print_diagnostics(exc.diagnostics, exc.sources)
+            count = sum(1 for d in exc.diagnostics if d.is_error)
+            click.echo(f"govdsl: {count} error{'s' if count != 1 else ''}; nothing was evaluated", err=True)
+            sys.exit(EXIT_INVALID)
+        except GovdslError as exc:
+            click.echo(f"govdsl: error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="govdsl")
+@click.option("-v", "--verbose", count=True, help="Log more detail to stderr; repeat for debug output.")
+@click.option("-q", "--quiet", is_flag=True, help="Log only errors to stderr.")
+def main(verbose: int, quiet: bool) -> None:
+    """Compile AI governance policies and check model bundles against them."""
+    _configure_logging(verbose, quiet)
+
+
+@main.command("compile")
+@click.argument("policies", nargs=-1, required=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the plan to this file instead of stdout.")
+@_reports_errors
+def compile_command(policies: tuple[str, ...], output: str | None) -> None:
+    """Compile POLICIES and print the plan as JSON.
+
+    A POLICY is a file path, or govdsl:NAME for a policy shipped with govdsl
+    (for example govdsl:examples/compas.gov). The plan lists controls, checks,
+    the clauses each control maps to, shared reductions and the dependency graph;
+    the same files always give byte-identical output.
+    """
+    from govdsl.compiler import compile_policies
+
+    plan, warnings = compile_policies(policies)
+    _print_diagnostics(warnings, None)
+    _write(plan.to_json(), output)
+
+
+@main.command("check")
+@click.argument("policies", nargs=-1, required=True)
+@click.option("--bundle", "bundle_dir", required=True, help="Model bundle directory (the folder with bundle.yaml).")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format of the results.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the results to this file instead of stdout.")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), help="Evaluate as of this date (YYYY-MM-DD) instead of today (UTC).")
+@click.option("--allow-insufficient", is_flag=True, help="Let `insufficient` controls warn instead of blocking; the report says so.")
+@_reports_errors
+def check_command(
+    policies: tuple[str, ...],
+    bundle_dir: str,
+    output_format: str,
+    output: str | None,
+    as_of: datetime.datetime | None,
+    allow_insufficient: bool,
+) -> None:
+    """Check a model bundle against POLICIES and decide the deployment gate.
+
+    Prints every control's status with measured values per group, the clause
+    matrix and the gate decision. Exits 0 when the gate passes, 1 when it is
+    blocked, and 2 on invalid input (then nothing is evaluated).
+    """
+    from govdsl.compiler import compile_policies
+    from govdsl.engine import evaluate
+    from govdsl.engine.evaluate import today_utc
+    from govdsl.evidence import load_bundle
+    from govdsl.report import RENDERERS
+
+    plan, warnings = compile_policies(policies)
+    _print_diagnostics(warnings, None)
+    bundle = load_bundle(bundle_dir)
+    clock = (lambda: as_of.date()) if as_of else today_utc
+    results = evaluate(plan, bundle, clock=clock, allow_insufficient=allow_insufficient)
+    _write(RENDERERS[output_format](results), output)
+    sys.exit(EXIT_OK if results.gate.passed else EXIT_FINDING)
+
+
+def _write(text: str, output: str | None) -> None:
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        with open(output, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise GovdslError(f"cannot write `{output}`: {exc.strerror}") from None

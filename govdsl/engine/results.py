@@ -1,0 +1,168 @@
+"""Results of one evaluation as plain data: per check, per control, per clause, and the gate decision.
+
+`to_dict` gives the JSON form described by docs/schemas/results-v1.schema.json:
+an undefined value is None (JSON null) with a reason beside it, never NaN.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+RESULTS_SCHEMA_VERSION = "1.0"
+
+
+def _number(value: float | None) -> float | None:
+    if value is None or not math.isfinite(value):
+        return None
+    return value
+
+
+@dataclass(frozen=True)
+class GroupResult:
+    group: dict[str, str]
+    n: int
+    counts: dict[str, int]
+    values: dict[str, float | None]
+
+    def to_dict(self) -> dict:
+        return {
+            "group": self.group,
+            "n": self.n,
+            "counts": self.counts,
+            "values": {name: _number(value) for name, value in self.values.items()},
+        }
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    id: str
+    metric: str
+    arguments: dict
+    operator: str
+    threshold: float
+    status: str
+    message: str
+    source: str
+    value: float | None = None
+    reason: str | None = None
+    dataset: str | None = None
+    overall: dict[str, float | None] = field(default_factory=dict)
+    groups: tuple[GroupResult, ...] = ()
+    rows_excluded: int = 0
+    extremes: dict[str, dict] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "metric": self.metric,
+            "arguments": self.arguments,
+            "comparison": {"operator": self.operator, "threshold": self.threshold},
+            "status": self.status,
+            "value": _number(self.value),
+            "reason": self.reason,
+            "message": self.message,
+            "source": self.source,
+            "dataset": self.dataset,
+            "overall": {name: _number(value) for name, value in self.overall.items()},
+            "groups": [g.to_dict() for g in self.groups],
+            "rows_excluded": self.rows_excluded,
+            "extremes": self.extremes,
+        }
+
+
+@dataclass(frozen=True)
+class ControlResult:
+    id: str
+    title: str | None
+    severity: str
+    enforcement: str
+    status: str
+    blocks_gate: bool
+    message: str
+    maps: tuple[str, ...]
+    requires: tuple[str, ...]
+    remediation: str | None
+    owner: str | None
+    checks: tuple[CheckResult, ...]
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "severity": self.severity,
+            "enforcement": self.enforcement,
+            "owner": self.owner,
+            "status": self.status,
+            "blocks_gate": self.blocks_gate,
+            "message": self.message,
+            "maps": list(self.maps),
+            "requires": list(self.requires),
+            "remediation": self.remediation,
+            "checks": [c.to_dict() for c in self.checks],
+        }
+
+
+@dataclass(frozen=True)
+class ClauseResult:
+    reference: str
+    label: str
+    assessable: str
+    applies_from: str | None
+    status: str
+    controls: tuple[tuple[str, str], ...]  # (control id, control status)
+
+    def to_dict(self) -> dict:
+        return {
+            "reference": self.reference,
+            "label": self.label,
+            "assessable": self.assessable,
+            "applies_from": self.applies_from,
+            "status": self.status,
+            "controls": [{"id": control, "status": status} for control, status in self.controls],
+        }
+
+
+@dataclass(frozen=True)
+class Gate:
+    decision: str  # "passed" or "blocked"
+    blocking_controls: tuple[str, ...]
+    insufficient_relaxed: bool
+    relaxed_controls: tuple[str, ...]
+    status_counts: dict[str, int]
+
+    @property
+    def passed(self) -> bool:
+        return self.decision == "passed"
+
+    def to_dict(self) -> dict:
+        return {
+            "decision": self.decision,
+            "blocking_controls": list(self.blocking_controls),
+            "insufficient_relaxed": self.insufficient_relaxed,
+            "relaxed_controls": list(self.relaxed_controls),
+            "status_counts": self.status_counts,
+        }
+
+
+@dataclass(frozen=True)
+class Results:
+    govdsl_version: str
+    as_of: str
+    policies: tuple[dict, ...]
+    bundle: dict
+    controls: tuple[ControlResult, ...]
+    clauses: tuple[ClauseResult, ...]
+    gate: Gate
+
+    def to_dict(self) -> dict:
+        return {
+            "schema_version": RESULTS_SCHEMA_VERSION,
+            "govdsl_version": self.govdsl_version,
+            "as_of": self.as_of,
+            "policies": list(self.policies),
+            "bundle": self.bundle,
+            "controls": [c.to_dict() for c in self.controls],
+            "clauses": [c.to_dict() for c in self.clauses],
+            "gate": self.gate.to_dict(),
+        }

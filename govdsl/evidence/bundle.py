@@ -1,0 +1,254 @@
+"""Load a model bundle: validate bundle.yaml, keep evidence paths inside the bundle, check files, columns and digests.
+
+Anything wrong here is invalid input: the loader raises InvalidInputError with
+one diagnostic per problem, naming the key, the file and what exists instead.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from govdsl import resources
+from govdsl.diagnostics import Diagnostic, Span, error
+from govdsl.errors import InvalidInputError
+from govdsl.evidence.yaml_positions import locate
+
+BUNDLE_FILE = "bundle.yaml"
+_DIGEST_BLOCK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    path: Path
+    relative_path: str
+    role: str
+    columns: tuple[str, ...]
+    sha256: str
+    key: str  # where the dataset is declared, such as `datasets[0]`
+    label_column: str | None = None
+    prediction_column: str | None = None
+    score_column: str | None = None
+    sensitive_features: tuple[str, ...] = ()
+    positive_label: str | int | bool | None = None
+    favorable: str | None = None
+
+
+@dataclass(frozen=True)
+class Bundle:
+    root: Path
+    display_path: str
+    model: dict
+    datasets: dict[str, Dataset]
+    model_card: Path | None = None
+    approvals: tuple[dict, ...] = field(default=())
+
+    def datasets_with_role(self, role: str) -> list[Dataset]:
+        return [d for d in self.datasets.values() if d.role == role]
+
+
+def _stringify_dates(value):
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {key: _stringify_dates(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_stringify_dates(item) for item in value]
+    return value
+
+
+class _Problems:
+    """Collects diagnostics about one bundle.yaml, placing each at the line of its key."""
+
+    def __init__(self, file: str, text: str) -> None:
+        self.file = file
+        self.text = text
+        self.items: list[Diagnostic] = []
+
+    def add(self, code: str, message: str, path: list[str | int] | None = None, help: str | None = None) -> None:
+        span = None
+        if path is not None:
+            position = locate(self.text, path)
+            if position is not None:
+                span = Span.point(self.file, *position)
+        self.items.append(error(code, message, span, help))
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise InvalidInputError(self.items, {self.file: self.text})
+
+
+def key_text(path: list[str | int]) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text or "(top level)"
+
+
+def load_bundle(directory: str | Path) -> Bundle:
+    """Load and validate the bundle in `directory`; raise InvalidInputError listing every problem."""
+    display = Path(directory).as_posix()
+    root = Path(directory)
+    if not root.is_dir():
+        what = "is not a directory" if root.exists() else "not found"
+        raise InvalidInputError(
+            [error("E401", f"bundle directory `{display}` {what}", help="pass the folder that contains bundle.yaml")]
+        )
+    root = root.resolve()
+    manifest = root / BUNDLE_FILE
+    file_display = f"{display.rstrip('/')}/{BUNDLE_FILE}"
+    try:
+        text = manifest.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InvalidInputError(
+            [error("E402", f"no {BUNDLE_FILE} in bundle directory `{display}`", help="a bundle is a folder with a bundle.yaml that lists its evidence files")]
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInputError([error("E402", f"cannot read `{file_display}`: {exc}")]) from None
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        span = Span.point(file_display, mark.line + 1, mark.column + 1) if mark else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise InvalidInputError(
+            [error("E403", f"`{file_display}` is not valid YAML: {problem}", span)], {file_display: text}
+        ) from None
+    data = _stringify_dates(data)
+
+    problems = _Problems(file_display, text)
+    validator = jsonschema.Draft202012Validator(resources.load_package_schema("bundle.schema.json"))
+    for problem in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
+        path = list(problem.absolute_path)
+        problems.add(
+            "E404",
+            f"`{file_display}` is invalid at `{key_text(path)}`: {problem.message}",
+            path,
+            "see docs/bundle.md for the fields of bundle.yaml",
+        )
+    problems.raise_if_any()
+
+    datasets: dict[str, Dataset] = {}
+    for index, raw in enumerate(data["datasets"]):
+        dataset = _load_dataset(root, display, index, raw, problems)
+        if dataset is None:
+            continue
+        if dataset.name in datasets:
+            problems.add("E411", f"dataset name `{dataset.name}` is used twice", ["datasets", index, "name"])
+            continue
+        datasets[dataset.name] = dataset
+
+    model_card = None
+    if "model_card" in data:
+        model_card = _inside(root, data["model_card"], ["model_card"], problems)
+        if model_card is not None and not model_card.is_file():
+            problems.add(
+                "E406", f"model card `{data['model_card']}` not found in bundle `{display}`", ["model_card"]
+            )
+    problems.raise_if_any()
+    return Bundle(
+        root=root,
+        display_path=display,
+        model=data["model"],
+        datasets=datasets,
+        model_card=model_card,
+        approvals=tuple(data.get("approvals", [])),
+    )
+
+
+def _inside(root: Path, relative: str, key: list[str | int], problems: _Problems) -> Path | None:
+    """Resolve an evidence path; report it when it leaves the bundle directory."""
+    candidate = Path(relative)
+    resolved = (root / candidate).resolve()
+    if candidate.is_absolute() or not resolved.is_relative_to(root):
+        problems.add(
+            "E405",
+            f"evidence path `{relative}` at `{key_text(key)}` points outside the bundle directory",
+            key,
+            "evidence files must be inside the bundle folder; give a path relative to bundle.yaml",
+        )
+        return None
+    return resolved
+
+
+def _load_dataset(root: Path, display: str, index: int, raw: dict, problems: _Problems) -> Dataset | None:
+    key: list[str | int] = ["datasets", index]
+    path = _inside(root, raw["path"], key + ["path"], problems)
+    if path is None:
+        return None
+    if not path.is_file():
+        problems.add(
+            "E406",
+            f"dataset `{raw['name']}`: file `{raw['path']}` declared at `{key_text(key + ['path'])}` not found in bundle `{display}`",
+            key + ["path"],
+            "add the file or correct the path",
+        )
+        return None
+    try:
+        columns = _read_header(path)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        problems.add("E409", f"dataset `{raw['name']}`: cannot read `{raw['path']}` as CSV: {exc}", key + ["path"])
+        return None
+    if not columns:
+        problems.add("E409", f"dataset `{raw['name']}`: `{raw['path']}` is empty; a CSV file needs a header line", key + ["path"])
+        return None
+
+    declared: list[tuple[list[str | int], str]] = []
+    for field_name in ("label_column", "prediction_column", "score_column"):
+        if field_name in raw:
+            declared.append((key + [field_name], raw[field_name]))
+    for feature_index, feature in enumerate(raw.get("sensitive_features", [])):
+        declared.append((key + ["sensitive_features", feature_index], feature))
+    for column_key, column in declared:
+        if column not in columns:
+            problems.add(
+                "E407",
+                f"dataset `{raw['name']}`: column `{column}` declared at `{key_text(column_key)}` is not in `{raw['path']}`",
+                column_key,
+                f"columns in the file: {', '.join(columns)}",
+            )
+
+    digest = file_sha256(path)
+    if "sha256" in raw and raw["sha256"] != digest:
+        problems.add(
+            "E408",
+            f"dataset `{raw['name']}`: `{raw['path']}` does not match its declared SHA-256",
+            key + ["sha256"],
+            f"the file's SHA-256 is {digest}; if the file changed on purpose, update `sha256`",
+        )
+    return Dataset(
+        name=raw["name"],
+        path=path,
+        relative_path=Path(raw["path"]).as_posix(),
+        role=raw["role"],
+        columns=tuple(columns),
+        sha256=digest,
+        key=key_text(key),
+        label_column=raw.get("label_column"),
+        prediction_column=raw.get("prediction_column"),
+        score_column=raw.get("score_column"),
+        sensitive_features=tuple(raw.get("sensitive_features", [])),
+        positive_label=raw.get("positive_label"),
+        favorable=raw.get("favorable"),
+    )
+
+
+def _read_header(path: Path) -> list[str]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return next(csv.reader(handle), [])
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(_DIGEST_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,32 @@
+"""Find the line and column of a key path such as `datasets[0].path` in a YAML document."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import yaml
+
+
+def locate(text: str, path: Sequence[str | int]) -> tuple[int, int] | None:
+    """Return the 1-based (line, column) of the deepest node of `path` that exists in `text`."""
+    try:
+        node = yaml.compose(text)
+    except yaml.YAMLError:
+        return None
+    if node is None:
+        return None
+    mark = node.start_mark
+    for part in path:
+        child = None
+        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+            for key_node, value_node in node.value:
+                if key_node.value == part:
+                    child, mark = value_node, key_node.start_mark
+                    break
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            child = node.value[part]
+            mark = child.start_mark
+        if child is None:
+            break
+        node = child
+    return mark.line + 1, mark.column + 1

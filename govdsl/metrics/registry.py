@@ -1,0 +1,181 @@
+"""Metric declarations: name, parameters, value range, the reduction a metric reads, and docs.
+
+This module imports no numeric library. The implementation named by each
+declaration is imported only when a check calls it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+# Parameter types the compiler checks arguments against.
+FEATURES = "features"  # one sensitive-feature column name, or a list of them
+STRING = "string"
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    type: str
+    required: bool
+    doc: str
+
+
+@dataclass(frozen=True)
+class MetricDeclaration:
+    """Everything the compiler and the docs need to know about a metric, without computing it."""
+
+    name: str
+    summary: str
+    kind: str  # "overall": one value for the whole dataset; "between_groups": compares groups
+    components: tuple[str, ...]  # the rates computed per group and shown in reports
+    value_range: tuple[float, float]
+    reduction: str
+    implementation: str  # "module:function"
+    parameters: tuple[Parameter, ...] = ()
+    better: str = "lower"  # which direction of the value means less disparity or error
+    edge_cases: tuple[str, ...] = field(default=())
+
+    def parameter(self, name: str) -> Parameter | None:
+        for parameter in self.parameters:
+            if parameter.name == name:
+                return parameter
+        return None
+
+    def load(self) -> Callable:
+        module_name, function_name = self.implementation.split(":")
+        return getattr(importlib.import_module(module_name), function_name)
+
+
+_BY = Parameter(
+    "by",
+    FEATURES,
+    True,
+    "Sensitive feature column, or list of columns, whose values (or combinations of values) form the groups.",
+)
+_DATASET = Parameter(
+    "dataset",
+    STRING,
+    False,
+    "Name of the bundle dataset to read; default: the dataset whose role is `predictions`.",
+)
+
+_RATE_DOCS = {
+    "selection_rate": "share of rows predicted positive: (TP + FP) / n",
+    "true_positive_rate": "share of actual positives predicted positive: TP / (TP + FN)",
+    "false_positive_rate": "share of actual negatives predicted positive: FP / (FP + TN)",
+    "false_negative_rate": "share of actual positives predicted negative: FN / (TP + FN)",
+}
+
+_UNDEFINED_RATE = "a rate whose denominator is zero is undefined, and the check is `insufficient`"
+_ONE_GROUP = "fewer than two groups leaves nothing to compare, and the check is `insufficient`"
+_ZERO_MAX = "a ratio whose largest group rate is 0 is undefined (0/0), and the check is `insufficient`"
+
+_IMPL = "govdsl.metrics.fairness"
+
+
+def _overall(rate: str) -> MetricDeclaration:
+    return MetricDeclaration(
+        name=rate,
+        summary=f"Overall {rate.replace('_', ' ')}: {_RATE_DOCS[rate]}.",
+        kind="overall",
+        components=(rate,),
+        value_range=(0.0, 1.0),
+        reduction="group_confusion",
+        implementation=f"{_IMPL}:overall_rate",
+        parameters=(_DATASET,),
+        better="higher" if rate == "true_positive_rate" else "lower",
+        edge_cases=(_UNDEFINED_RATE,),
+    )
+
+
+def _between(name: str, components: tuple[str, ...], aggregate: str, summary: str) -> MetricDeclaration:
+    is_ratio = aggregate == "ratio"
+    return MetricDeclaration(
+        name=name,
+        summary=summary,
+        kind="between_groups",
+        components=components,
+        value_range=(0.0, 1.0),
+        reduction="group_confusion",
+        implementation=f"{_IMPL}:between_groups_{aggregate}",
+        parameters=(_BY, _DATASET),
+        better="higher" if is_ratio else "lower",
+        edge_cases=(_UNDEFINED_RATE, _ONE_GROUP) + ((_ZERO_MAX,) if is_ratio else ()),
+    )
+
+
+_DECLARATIONS = [
+    _overall("selection_rate"),
+    _overall("true_positive_rate"),
+    _overall("false_positive_rate"),
+    _overall("false_negative_rate"),
+    _between(
+        "demographic_parity_difference",
+        ("selection_rate",),
+        "difference",
+        "Largest minus smallest group selection rate.",
+    ),
+    _between(
+        "demographic_parity_ratio",
+        ("selection_rate",),
+        "ratio",
+        "Smallest divided by largest group selection rate.",
+    ),
+    _between(
+        "equal_opportunity_difference",
+        ("true_positive_rate",),
+        "difference",
+        "Largest minus smallest group true positive rate.",
+    ),
+    _between(
+        "equal_opportunity_ratio",
+        ("true_positive_rate",),
+        "ratio",
+        "Smallest divided by largest group true positive rate.",
+    ),
+    _between(
+        "equalized_odds_difference",
+        ("true_positive_rate", "false_positive_rate"),
+        "difference",
+        "The larger of the between-group differences in true positive rate and in false positive rate.",
+    ),
+    _between(
+        "equalized_odds_ratio",
+        ("true_positive_rate", "false_positive_rate"),
+        "ratio",
+        "The smaller of the between-group ratios of true positive rates and of false positive rates.",
+    ),
+    _between(
+        "false_positive_rate_difference",
+        ("false_positive_rate",),
+        "difference",
+        "Largest minus smallest group false positive rate.",
+    ),
+    _between(
+        "false_positive_rate_ratio",
+        ("false_positive_rate",),
+        "ratio",
+        "Smallest divided by largest group false positive rate.",
+    ),
+    _between(
+        "false_negative_rate_difference",
+        ("false_negative_rate",),
+        "difference",
+        "Largest minus smallest group false negative rate.",
+    ),
+    _between(
+        "false_negative_rate_ratio",
+        ("false_negative_rate",),
+        "ratio",
+        "Smallest divided by largest group false negative rate.",
+    ),
+]
+
+REGISTRY: dict[str, MetricDeclaration] = {d.name: d for d in _DECLARATIONS}
+
+
+def get_metric(name: str) -> MetricDeclaration | None:
+    return REGISTRY.get(name)

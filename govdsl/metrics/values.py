@@ -1,0 +1,32 @@
+"""What a metric implementation returns: the value, or why it is undefined, and the per-group detail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from govdsl.metrics.counts import ConfusionCounts, GroupKey
+
+
+@dataclass(frozen=True)
+class GroupValues:
+    """One group's counts and the component rates computed from them (None where undefined)."""
+
+    key: GroupKey
+    counts: ConfusionCounts
+    rates: dict[str, float | None]
+
+
+@dataclass(frozen=True)
+class MetricValue:
+    """A metric's value, or None with the reason it is undefined."""
+
+    value: float | None
+    reason: str | None = None
+    overall_rates: dict[str, float | None] = field(default_factory=dict)
+    groups: tuple[GroupValues, ...] = ()
+    # For between-group metrics: per component rate, the groups with the lowest and highest rate.
+    extremes: dict[str, tuple[GroupKey, GroupKey]] = field(default_factory=dict)
+
+    @property
+    def defined(self) -> bool:
+        return self.value is not None

@@ -1,0 +1,102 @@
+"""Results as a plain-text report for a terminal or a CI log: controls, clause matrix, gate decision."""
+
+from __future__ import annotations
+
+from govdsl.engine.results import CheckResult, ControlResult, Results
+
+_WIDTH = 100
+
+
+def _number(value: float | None) -> str:
+    return "undefined" if value is None else f"{value:.4f}"
+
+
+def _table(headers: list[str], rows: list[list[str]], indent: str, numeric_from: int | None = None) -> list[str]:
+    """Lay out a table; columns from index `numeric_from` on are right-aligned."""
+    widths = [max([len(headers[i])] + [len(r[i]) for r in rows]) for i in range(len(headers))]
+
+    def cell(text: str, index: int) -> str:
+        width = widths[index]
+        return text.rjust(width) if numeric_from is not None and index >= numeric_from else text.ljust(width)
+
+    lines = [indent + "  ".join(cell(h, i) for i, h in enumerate(headers)).rstrip()]
+    for row in rows:
+        lines.append(indent + "  ".join(cell(text, i) for i, text in enumerate(row)).rstrip())
+    return lines
+
+
+def _check_lines(check: CheckResult) -> list[str]:
+    name = check.id.rsplit(".", 1)[1]
+    lines = [f"    {check.status.upper():<12} check {name}: {check.source}"]
+    lines.append(f"                 {check.message}")
+    if check.status in ("blocked", "error"):
+        return lines
+    if check.overall:
+        total = sum(g.n for g in check.groups)
+        overall = ", ".join(f"{name} {_number(v)}" for name, v in check.overall.items())
+        where = f" over {total} rows" if check.groups else ""
+        lines.append(f"                 overall: {overall}{where}")
+    if check.rows_excluded:
+        lines.append(f"                 {check.rows_excluded} rows without a label or prediction were left out")
+    if check.groups:
+        components = list(check.groups[0].values)
+        headers = ["group", "n"] + components
+        rows = [
+            [", ".join(f"{k}={v}" for k, v in g.group.items()), str(g.n)] + [_number(g.values[c]) for c in components]
+            for g in check.groups
+        ]
+        lines.extend(_table(headers, rows, "                 ", numeric_from=1))
+    return lines
+
+
+def _control_lines(control: ControlResult) -> list[str]:
+    gate = "blocks the gate" if control.blocks_gate else "does not block"
+    lines = [f"{control.status.upper():<12} {control.id}  [{control.enforcement}, {control.severity}; {gate}]"]
+    if control.title:
+        lines.append(f"             {control.title}")
+    lines.append(f"             maps: {', '.join(control.maps) or 'no clause'}")
+    if control.status == "blocked":
+        lines.append(f"             {control.message}")
+    for check in control.checks:
+        lines.extend(_check_lines(check))
+    if control.status not in ("pass", "skipped", "waived") and control.remediation:
+        lines.append(f"    remediation: {control.remediation}")
+    return lines
+
+
+def render_text(results: Results) -> str:
+    model = results.bundle["model"]
+    policies = ", ".join(f"{p['name']} {p['version'] or ''}".strip() for p in results.policies)
+    lines = [
+        f"govdsl {results.govdsl_version}: policy {policies}",
+        f"bundle {results.bundle['path']}: {model['id']} {model['version']} (risk tier {model['risk_tier']}), as of {results.as_of}",
+        "",
+        "Controls",
+        "=" * 8,
+    ]
+    # Failed controls first, so a CI log shows what blocks the gate before what passed.
+    ordered = sorted(results.controls, key=lambda c: (not c.blocks_gate, c.status == "pass", c.id))
+    for control in ordered:
+        lines.extend(_control_lines(control))
+        lines.append("")
+
+    lines += ["Clause matrix", "=" * 13]
+    rows = []
+    for clause in results.clauses:
+        for index, (control, status) in enumerate(clause.controls):
+            first = index == 0
+            rows.append([clause.reference if first else "", clause.status if first else "", control, status])
+    lines.extend(_table(["clause", "clause status", "control", "control status"], rows, ""))
+    lines.append("")
+
+    gate = results.gate
+    counts = ", ".join(f"{n} {s}" for s, n in gate.status_counts.items() if n)
+    if gate.passed:
+        lines.append(f"Gate: PASSED ({counts})")
+    else:
+        lines.append(f"Gate: BLOCKED by {len(gate.blocking_controls)} control(s): {', '.join(gate.blocking_controls)}")
+        lines.append(f"      controls: {counts}")
+    if gate.insufficient_relaxed:
+        relaxed = ", ".join(gate.relaxed_controls) or "none"
+        lines.append(f"Note: --allow-insufficient was given, so `insufficient` controls did not block (relaxed: {relaxed})")
+    return "\n".join(lines) + "\n"
