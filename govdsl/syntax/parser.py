@@ -5,6 +5,7 @@ The grammar is grammar/govdsl.lark, loaded once and parsed with Lark's LALR pars
 
 from __future__ import annotations
 
+import difflib
 import threading
 from functools import cache
 from pathlib import Path
@@ -27,7 +28,7 @@ _TERMINAL_DESCRIPTIONS = {
     "COMPARE": "a comparison operator",
     "$END": "end of file",
 }
-_MAX_EXPECTED_SHOWN = 8
+_MAX_EXPECTED_SHOWN = 12
 
 _ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
 
@@ -150,12 +151,20 @@ def _syntax_error(exc: UnexpectedInput, parser: Lark, file: str, text: str) -> D
     span = _token_span(token, file)
     if token.type == "EQUAL" and "COMPARE" in exc.expected:
         return error("E006", "`=` is not a comparison", span, "use `==` to compare for equality")
-    return error(
-        "E001",
-        f"unexpected `{token}`",
-        span,
-        f"expected {_expected_text(exc.expected, parser)}",
-    )
+    expected = f"expected {_expected_text(exc.expected, parser)}"
+    keywords = [_keyword(name, parser) for name in exc.expected]
+    close = difflib.get_close_matches(str(token), [k for k in keywords if k], n=1)
+    if token.type == "NAME" and close:
+        return error("E007", f"unknown keyword `{token}`", span, f"did you mean `{close[0]}`? {expected}")
+    return error("E001", f"unexpected `{token}`", span, expected)
+
+
+def _keyword(name: str, parser: Lark) -> str | None:
+    """Return the fixed text of a keyword terminal, or None for pattern terminals such as NAME."""
+    for terminal in parser.terminals:
+        if terminal.name == name and isinstance(terminal.pattern, PatternStr) and terminal.pattern.value.isalpha():
+            return terminal.pattern.value
+    return None
 
 
 @v_args(meta=True)

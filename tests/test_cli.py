@@ -1,0 +1,217 @@
+"""The command line end to end: outputs, exit codes, JSON schema, plan stability, import isolation."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+
+import jsonschema
+import pytest
+from click.testing import CliRunner
+
+from govdsl.cli import main
+from support import COMPAS_BUNDLE, COMPAS_POLICY, REPO, RESULTS_SCHEMA, copy_bundle, make_bundle, replace_in, write_policy
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def compas_text():
+    return invoke("check", COMPAS_POLICY, "--bundle", COMPAS_BUNDLE, "--as-of", "2026-12-04")
+
+
+@pytest.fixture(scope="module")
+def compas_json():
+    result = invoke("check", COMPAS_POLICY, "--bundle", COMPAS_BUNDLE, "--as-of", "2026-12-04", "--format", "json")
+    assert result.exit_code == 1
+    return json.loads(result.stdout)
+
+
+def test_check_compas_blocks_gate(compas_text):
+    assert compas_text.exit_code == 1
+    assert "Gate: BLOCKED by 3 control(s)" in compas_text.stdout
+
+
+def test_check_text_shows_group_values(compas_text):
+    out = compas_text.stdout
+    assert "check fpr_gap: false_positive_rate_difference(by = \"race\") <= 0.1" in out
+    assert "race=African-American  3175               0.4234" in out
+    assert "race=Caucasian         2103               0.2201" in out
+    assert "remediation: Examine why defendants who did not reoffend" in out
+
+
+def test_check_text_has_clause_matrix(compas_text):
+    out = compas_text.stdout
+    assert "Clause matrix" in out
+    assert "EU-AI-ACT:Art.10(2)(f)" in out
+    assert "NIST-AI-RMF:MEASURE 2.11" in out
+
+
+def test_check_json_matches_schema(compas_json):
+    schema = json.loads(RESULTS_SCHEMA.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.Draft202012Validator(schema).validate(compas_json)
+
+
+def test_check_json_fields(compas_json):
+    control = next(c for c in compas_json["controls"] if c["id"] == "compas_fairness.fpr_parity_race")
+    check = control["checks"][0]
+    assert check["metric"] == "false_positive_rate_difference"
+    assert check["arguments"] == {"by": ["race"]}
+    assert check["comparison"] == {"operator": "<=", "threshold": 0.1}
+    assert check["status"] == "fail"
+    assert check["value"] == pytest.approx(0.5 - 2 / 23)
+    groups = {g["group"]["race"]: g for g in check["groups"]}
+    assert groups["African-American"]["n"] == 3175
+    assert groups["African-American"]["values"]["false_positive_rate"] == pytest.approx(641 / 1514)
+    assert compas_json["gate"]["decision"] == "blocked"
+
+
+def _numbers(value):
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _numbers(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _numbers(item)
+    elif isinstance(value, float):
+        yield value
+
+
+def test_check_json_null_with_reason(tmp_path):
+    csv_text = "label,prediction,group\n1,1,a\n0,1,a\n1,1,b\n"
+    bundle = make_bundle(tmp_path, csv_text)
+    policy = write_policy(tmp_path, 'policy p { control c { check false_positive_rate_difference(by = "group") <= 0.1 } }')
+    result = invoke("check", policy, "--bundle", bundle, "--format", "json")
+    assert result.exit_code == 1
+    assert "NaN" not in result.stdout
+    data = json.loads(result.stdout)
+    check = data["controls"][0]["checks"][0]
+    assert check["status"] == "insufficient"
+    assert check["value"] is None
+    assert "group=b" in check["reason"]
+    assert all(math.isfinite(number) for number in _numbers(data))
+    schema = json.loads(RESULTS_SCHEMA.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(schema).validate(data)
+
+
+def test_check_passing_gate_exits_zero(tmp_path):
+    policy = write_policy(tmp_path, 'policy p { control c { check demographic_parity_difference(by = "sex") <= 0.1 } }')
+    result = invoke("check", policy, "--bundle", COMPAS_BUNDLE)
+    assert result.exit_code == 0
+    assert "Gate: PASSED" in result.stdout
+
+
+def test_syntax_error_exits_two(tmp_path):
+    policy = write_policy(tmp_path, 'policy p {\n  control c {\n    check f(by = "race") = 0.1\n  }\n}\n')
+    result = invoke("check", policy, "--bundle", COMPAS_BUNDLE)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert f"{policy}:3:" in result.stderr
+    assert "^" in result.stderr
+    assert "nothing was evaluated" in result.stderr
+
+
+def test_unknown_clause_exits_two(tmp_path):
+    policy = write_policy(tmp_path, 'policy p { control c { maps ["EU-AI-ACT:Art.10(2)(x)"] } }')
+    result = invoke("check", policy, "--bundle", COMPAS_BUNDLE)
+    assert result.exit_code == 2
+    assert "error[E201]: unknown clause `Art.10(2)(x)`" in result.stderr
+    assert "did you mean" in result.stderr
+
+
+def test_missing_column_exits_two(tmp_path):
+    bundle = copy_bundle(tmp_path)
+    replace_in(bundle / "bundle.yaml", "[race, sex, age_cat]", "[race, gender, age_cat]")
+    result = invoke("check", COMPAS_POLICY, "--bundle", bundle)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "column `gender`" in result.stderr
+    assert "datasets[0].sensitive_features[1]" in result.stderr
+    assert "columns in the file: id, sex, age_cat, race" in result.stderr
+
+
+def test_bad_date_is_usage_error():
+    result = invoke("check", COMPAS_POLICY, "--bundle", COMPAS_BUNDLE, "--as-of", "04/12/2026")
+    assert result.exit_code == 2
+
+
+def test_output_file(tmp_path):
+    target = tmp_path / "results.json"
+    result = invoke("check", COMPAS_POLICY, "--bundle", COMPAS_BUNDLE, "--format", "json", "-o", target)
+    assert result.exit_code == 1
+    assert json.loads(target.read_text(encoding="utf-8"))["gate"]["decision"] == "blocked"
+
+
+def test_compile_prints_plan():
+    result = invoke("compile", COMPAS_POLICY)
+    assert result.exit_code == 0
+    plan = json.loads(result.stdout)
+    assert len(plan["controls"]) == 6
+    kinds = {node["kind"] for node in plan["graph"]["nodes"]}
+    assert kinds == {"clause", "control", "check", "reduction"}
+    edge_kinds = {edge["kind"] for edge in plan["graph"]["edges"]}
+    assert edge_kinds == {"maps", "has", "reads"}
+
+
+def run_govdsl(args, cwd):
+    return subprocess.run(
+        [sys.executable, "-m", "govdsl", *args], cwd=cwd, capture_output=True, text=True, check=False
+    )
+
+
+def test_compile_byte_identical_across_runs(tmp_path):
+    first = run_govdsl(["compile", "policies/examples/compas.gov"], REPO)
+    second = run_govdsl(["compile", "policies/examples/compas.gov"], REPO)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == second.stdout
+    assert str(REPO) not in first.stdout  # no machine-specific absolute paths
+
+
+def test_compile_imports_no_numeric_stack(tmp_path):
+    code = (
+        "import sys\n"
+        "from govdsl.cli import main\n"
+        "try:\n"
+        "    main(['compile', 'policies/examples/compas.gov', '-o', sys.argv[1]])\n"
+        "except SystemExit as exc:\n"
+        "    assert not exc.code, exc.code\n"
+        "loaded = sorted(m for m in ('pandas', 'numpy', 'fairlearn', 'scipy', 'sklearn') if m in sys.modules)\n"
+        "print(','.join(loaded))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "plan.json")], cwd=REPO, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""
+    assert (tmp_path / "plan.json").is_file()
+
+
+def test_help_imports_no_numeric_stack():
+    code = (
+        "import sys\n"
+        "from govdsl.cli import main\n"
+        "try:\n"
+        "    main(['--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(','.join(m for m in ('pandas', 'numpy', 'fairlearn') if m in sys.modules), file=sys.stderr)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=False)
+    assert result.stderr.strip() == ""
+
+
+def test_module_entry_point_runs_check(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "govdsl", "check", str(COMPAS_POLICY), "--bundle", str(COMPAS_BUNDLE)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "Gate: BLOCKED" in result.stdout

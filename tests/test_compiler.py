@@ -1,0 +1,185 @@
+"""Compiler passes: names, types, clauses, graph, cycles, shared reductions, and a stable plan."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from govdsl.compiler import compile_policies, read_policy
+from govdsl.compiler.plan import CHECK, CLAUSE, CONTROL, REDUCTION
+from govdsl.errors import InvalidInputError
+from support import COMPAS_POLICY, write_policy
+
+
+def compile_text(tmp_path, text):
+    path = write_policy(tmp_path, text)
+    return compile_policies([str(path)])
+
+
+def compile_errors(tmp_path, text):
+    with pytest.raises(InvalidInputError) as caught:
+        compile_text(tmp_path, text)
+    return caught.value.diagnostics
+
+
+def codes(diagnostics):
+    return [d.code for d in diagnostics]
+
+
+def test_compas_plan_contents():
+    plan, warnings = compile_policies([str(COMPAS_POLICY)])
+    assert warnings == []
+    assert len(plan.controls) == 6
+    assert len(plan.checks) == 6
+    control = plan.controls["compas_fairness.fpr_parity_race"]
+    assert control.maps == ("EU-AI-ACT:Art.10(2)(f)", "EU-AI-ACT:Art.10(2)(g)", "NIST-AI-RMF:MEASURE 2.11")
+    assert control.enforcement == "hard"
+    check = plan.checks["compas_fairness.fpr_parity_race.fpr_gap"]
+    assert check.metric == "false_positive_rate_difference"
+    assert check.arguments == {"by": ["race"]}
+    assert check.operator == "<="
+    assert check.threshold == 0.1
+
+
+def test_reductions_shared_per_feature_set():
+    plan, _ = compile_policies([str(COMPAS_POLICY)])
+    assert sorted(plan.reductions) == ["group_confusion[@predictions:race]", "group_confusion[@predictions:sex]"]
+    race_checks = [c for c in plan.checks.values() if c.reduction.endswith(":race]")]
+    assert len(race_checks) == 3
+
+
+def test_graph_nodes_and_edges():
+    plan, _ = compile_policies([str(COMPAS_POLICY)])
+    kinds = {data["kind"] for _, data in plan.graph.nodes(data=True)}
+    assert kinds == {CLAUSE, CONTROL, CHECK, REDUCTION}
+    edge = plan.graph.edges["control:compas_fairness.fpr_parity_race", "clause:EU-AI-ACT:Art.10(2)(f)"]
+    assert edge["kind"] == "maps"
+    edge = plan.graph.edges["check:compas_fairness.fpr_parity_race.fpr_gap", "reduction:group_confusion[@predictions:race]"]
+    assert edge["kind"] == "reads"
+
+
+def test_plan_json_is_stable():
+    first, _ = compile_policies([str(COMPAS_POLICY)])
+    second, _ = compile_policies([str(COMPAS_POLICY)])
+    assert first.to_json() == second.to_json()
+    data = json.loads(first.to_json())
+    assert data["plan_version"] == 1
+    assert {"source", "target", "kind"} == set(data["graph"]["edges"][0])
+
+
+def test_evaluation_order_dependencies_first(tmp_path):
+    plan, _ = compile_text(
+        tmp_path,
+        """
+        policy p {
+          control late { requires [early] check selection_rate() <= 1 }
+          control early { check selection_rate() <= 1 }
+        }
+        """,
+    )
+    order = plan.order
+    assert order.index("control:p.early") < order.index("control:p.late")
+    reduction = next(n for n in order if n.startswith("reduction:"))
+    assert order.index(reduction) < order.index("check:p.early.1")
+    assert plan.controls["p.late"].requires == ("p.early",)
+
+
+def test_unknown_clause_suggests(tmp_path):
+    (diagnostic,) = compile_errors(
+        tmp_path, 'policy p { control c { maps ["EU-AI-ACT:Art.10(2)(ff)"] check selection_rate() <= 1 } }'
+    )
+    assert diagnostic.code == "E201"
+    assert diagnostic.help == "did you mean `EU-AI-ACT:Art.10(2)(f)`?"
+    assert diagnostic.span.line == 1
+    assert diagnostic.span.column == 30
+
+
+def test_unknown_metric_suggests(tmp_path):
+    (diagnostic,) = compile_errors(tmp_path, 'policy p { control c { check false_positive_rate_diff(by = "race") <= 0.1 } }')
+    assert diagnostic.code == "E301"
+    assert diagnostic.help == "did you mean `false_positive_rate_difference`?"
+
+
+def test_all_errors_collected(tmp_path):
+    diagnostics = compile_errors(
+        tmp_path,
+        """
+        policy p {
+          control a { severity hgh enforcement hrd maps ["NOPE:1"] requires [b2] }
+          control b { check demographic_parity_difference() <= 0.1 }
+        }
+        """,
+    )
+    assert sorted(codes(diagnostics)) == ["E102", "E110", "E111", "E202", "E303"]
+
+
+def test_severity_suggestion(tmp_path):
+    diagnostics = compile_errors(tmp_path, "policy p { control a { severity hgh } }")
+    assert diagnostics[0].help.startswith("did you mean `high`?")
+
+
+def test_requires_cycle_printed(tmp_path):
+    diagnostics = compile_errors(
+        tmp_path,
+        """
+        policy p {
+          control a { requires [b] }
+          control b { requires [c] }
+          control c { requires [a] }
+        }
+        """,
+    )
+    assert codes(diagnostics) == ["E103"]
+    assert "p.a -> p.b -> p.c -> p.a" in diagnostics[0].message
+
+
+def test_duplicate_control(tmp_path):
+    diagnostics = compile_errors(tmp_path, "policy p { control a { } control a { } }")
+    assert codes(diagnostics) == ["E101"]
+
+
+def test_overall_metric_rejects_by(tmp_path):
+    (diagnostic,) = compile_errors(tmp_path, 'policy p { control c { check selection_rate(by = "race") <= 0.5 } }')
+    assert diagnostic.code == "E302"
+    assert "selection_rate_difference" in diagnostic.help or "_ratio" in diagnostic.help
+
+
+def test_argument_type_checked(tmp_path):
+    (diagnostic,) = compile_errors(tmp_path, "policy p { control c { check demographic_parity_ratio(by = 3) >= 0.8 } }")
+    assert diagnostic.code == "E304"
+
+
+def test_two_calls_rejected(tmp_path):
+    (diagnostic,) = compile_errors(tmp_path, "policy p { control c { check selection_rate() <= selection_rate() } }")
+    assert diagnostic.code == "E311"
+
+
+def test_threshold_outside_range_warns(tmp_path):
+    plan, warnings = compile_text(tmp_path, 'policy p { control c { check demographic_parity_ratio(by = "race") >= 1.5 } }')
+    assert codes(warnings) == ["W305"]
+
+
+def test_mirrored_comparison(tmp_path):
+    plan, _ = compile_text(tmp_path, 'policy p { control c { check 0.8 <= demographic_parity_ratio(by = "race") } }')
+    check = plan.checks["p.c.1"]
+    assert (check.operator, check.threshold) == (">=", 0.8)
+    assert check.source == '0.8 <= demographic_parity_ratio(by = "race")'
+
+
+def test_missing_policy_file(tmp_path):
+    with pytest.raises(InvalidInputError) as caught:
+        compile_policies([str(tmp_path / "absent.gov")])
+    assert caught.value.diagnostics[0].code == "E501"
+
+
+def test_shipped_policy_by_name():
+    unit = read_policy("govdsl:examples/compas.gov")
+    assert unit.module.policy.name.value == "compas_fairness"
+    assert unit.file == "govdsl:examples/compas.gov"
+
+
+def test_unknown_shipped_policy_lists_choices():
+    with pytest.raises(InvalidInputError) as caught:
+        read_policy("govdsl:examples/nothing.gov")
+    assert "govdsl:examples/compas.gov" in caught.value.diagnostics[0].help
