@@ -97,7 +97,7 @@ def compile_command(policies: tuple[str, ...], output: str | None) -> None:
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format of the results.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the results to this file instead of stdout.")
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), help="Evaluate as of this date (YYYY-MM-DD) instead of today (UTC).")
-@click.option("--allow-insufficient", is_flag=True, help="Let `insufficient` controls warn instead of blocking; the report says so.")
+@click.option("--allow-insufficient", is_flag=True, help="Do not block the gate on `insufficient` controls; the report names the controls relaxed.")
 @_reports_errors
 def check_command(
     policies: tuple[str, ...],

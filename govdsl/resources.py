@@ -1,7 +1,7 @@
 """Locate the files that ship with govdsl: grammar, regulation catalogs, schemas and policies.
 
-A wheel carries them under ``govdsl/_data/``; a source checkout or an editable
-install keeps them at the top of the repository, and the resolver falls back there.
+A wheel carries them under ``govdsl/_data/``. A source checkout or an editable
+install keeps them at the top of the repository, where the resolver looks next.
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ _MIRRORED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 
 @dataclass
 class Unit:
-    """One policy file as the compiler sees it: the parsed module, its text and its display path."""
+    """One policy file in the compiler: the parsed module, its text and its display path."""
 
     module: ast.Module
     text: str

@@ -17,9 +17,9 @@ BLOCKING = frozenset({FAIL, ERROR, BLOCKED, INSUFFICIENT})
 
 
 def combine_checks(statuses: list[str]) -> str:
-    """A control's status from its checks: a failure wins over an error, an error over `insufficient`.
+    """Combine check statuses into a control's status: a failure wins over an error, an error over `insufficient`.
 
-    A control without checks cannot show anything and is `insufficient`.
+    A control without checks shows nothing, so it is `insufficient`.
     """
     if not statuses:
         return INSUFFICIENT
@@ -30,11 +30,11 @@ def combine_checks(statuses: list[str]) -> str:
 
 
 def combine_clause(statuses: list[str]) -> str:
-    """A clause's status from the controls that map to it.
+    """Combine the statuses of the controls that map to a clause into the clause's status.
 
-    Any mapped control that fails, errs or is blocked makes the clause `fail`; else any
-    `insufficient` control keeps it `insufficient`; a clause whose controls all pass
-    or are waived passes; all skipped is `skipped`.
+    Any mapped control that fails, errs or is blocked makes the clause `fail`. Otherwise
+    any `insufficient` control makes it `insufficient`. A clause whose controls all pass
+    or are waived passes, and one whose controls are all skipped is `skipped`.
     """
     if any(s in (FAIL, ERROR, BLOCKED) for s in statuses):
         return FAIL

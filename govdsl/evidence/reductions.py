@@ -1,7 +1,7 @@
 """Reductions: passes over evidence that produce mergeable sufficient statistics.
 
-Each kind in REDUCTION_KINDS reads a dataset chunk by chunk; the state of two chunks
-merges by addition, so the result does not depend on how the file was split.
+Each kind in REDUCTION_KINDS reads a dataset chunk by chunk. The states of two chunks
+merge by addition, so the result does not depend on how the file was split.
 """
 
 from __future__ import annotations

@@ -50,7 +50,7 @@ def _overall_rates(table: GroupedConfusion, components: tuple[str, ...]) -> dict
 
 
 def overall_rate(table: GroupedConfusion, components: tuple[str, ...]) -> MetricValue:
-    """One rate over the whole dataset."""
+    """Compute one rate over the whole dataset."""
     (name,) = components
     overall = table.overall
     value = rate(name, overall)

@@ -1,4 +1,4 @@
-"""What a metric implementation returns: the value, or why it is undefined, and the per-group detail."""
+"""Metric values: the value or the reason it is undefined, with the per-group detail behind it."""
 
 from __future__ import annotations
 

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from govdsl.engine.results import CheckResult, ControlResult, Results
 
-_WIDTH = 100
-
-
 def _number(value: float | None) -> str:
     return "undefined" if value is None else f"{value:.4f}"
 
