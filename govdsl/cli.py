@@ -54,7 +54,10 @@ def _reports_errors(command: Callable) -> Callable:
         except InvalidInputError as exc:
             _print_diagnostics(exc.diagnostics, exc.sources)
             count = sum(1 for d in exc.diagnostics if d.is_error)
-            click.echo(f"govdsl: {count} error{'s' if count != 1 else ''}; nothing was evaluated", err=True)
+            summary = f"govdsl: {count} error{'s' if count != 1 else ''}"
+            if click.get_current_context().info_name == "check":
+                summary += "; nothing was evaluated"
+            click.echo(summary, err=True)
             sys.exit(EXIT_INVALID)
         except GovdslError as exc:
             click.echo(f"govdsl: error: {exc}", err=True)
@@ -75,8 +78,9 @@ def main(verbose: int, quiet: bool) -> None:
 @main.command("compile")
 @click.argument("policies", nargs=-1, required=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the plan to this file instead of stdout.")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), help="Date (YYYY-MM-DD) that decides which obligations still lie in the future; default today (UTC).")
 @_reports_errors
-def compile_command(policies: tuple[str, ...], output: str | None) -> None:
+def compile_command(policies: tuple[str, ...], output: str | None, as_of: datetime.datetime | None) -> None:
     """Compile POLICIES and print the plan as JSON.
 
     A POLICY is a file path, or govdsl:NAME for a policy shipped with govdsl
@@ -86,8 +90,8 @@ def compile_command(policies: tuple[str, ...], output: str | None) -> None:
     """
     from govdsl.compiler import compile_policies
 
-    plan, warnings = compile_policies(policies)
-    _print_diagnostics(warnings, None)
+    plan, warnings = compile_policies(policies, as_of=as_of.date() if as_of else None)
+    _print_diagnostics(warnings, plan.sources)
     _write(plan.to_json(), output)
 
 
@@ -114,18 +118,106 @@ def check_command(
     blocked, and 2 on invalid input (then nothing is evaluated).
     """
     from govdsl.compiler import compile_policies
-    from govdsl.engine import evaluate
+    from govdsl.engine.evaluate import evaluate
     from govdsl.engine.evaluate import today_utc
     from govdsl.evidence import load_bundle
     from govdsl.report import RENDERERS
 
-    plan, warnings = compile_policies(policies)
-    _print_diagnostics(warnings, None)
+    plan, warnings = compile_policies(policies, as_of=as_of.date() if as_of else None)
+    _print_diagnostics(warnings, plan.sources)
     bundle = load_bundle(bundle_dir)
     clock = (lambda: as_of.date()) if as_of else today_utc
     results = evaluate(plan, bundle, clock=clock, allow_insufficient=allow_insufficient)
     _write(RENDERERS[output_format](results), output)
     sys.exit(EXIT_OK if results.gate.passed else EXIT_FINDING)
+
+
+@main.command("coverage")
+@click.argument("policies", nargs=-1, required=True)
+@click.option("--framework", "frameworks", multiple=True, help="Framework prefix to report, such as EU-AI-ACT; repeatable. Default: every framework the policies map to.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "csv", "markdown"]), default="text", show_default=True, help="Output format.")
+@click.option("--min-coverage", type=click.FloatRange(0, 100), help="Exit with status 1 when a framework covers less than this percentage of its leaf clauses.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the matrix to this file instead of stdout.")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), help="Date (YYYY-MM-DD) that decides which obligations still lie in the future; default today (UTC).")
+@_reports_errors
+def coverage_command(
+    policies: tuple[str, ...],
+    frameworks: tuple[str, ...],
+    output_format: str,
+    min_coverage: float | None,
+    output: str | None,
+    as_of: datetime.datetime | None,
+) -> None:
+    """Print the static control-coverage matrix of POLICIES, without a bundle.
+
+    Lists every leaf clause of the chosen frameworks with the controls that map to
+    it, or `uncovered`, and the share covered per framework, per article or
+    function, and over technical clauses alone.
+    """
+    from govdsl.catalog import load_catalogs
+    from govdsl.compiler import compile_policies
+    from govdsl.report.coverage import compute_coverage
+    from govdsl.report.coverage_render import COVERAGE_RENDERERS
+
+    catalogs = load_catalogs()
+    chosen = [_framework_prefix(catalogs, name) for name in frameworks]
+    plan, warnings = compile_policies(policies, catalogs, as_of=as_of.date() if as_of else None)
+    _print_diagnostics(warnings, plan.sources)
+    coverage = compute_coverage(plan, catalogs, chosen or None, min_coverage=min_coverage)
+    _write(COVERAGE_RENDERERS[output_format](coverage), output)
+    sys.exit(EXIT_FINDING if coverage.below_minimum else EXIT_OK)
+
+
+def _framework_prefix(catalogs, name: str) -> str:
+    from govdsl.catalog.model import reference_key
+
+    for prefix in catalogs.catalogs:
+        if reference_key(prefix) == reference_key(name):
+            return prefix
+    known = ", ".join(catalogs.catalogs)
+    raise click.BadParameter(f"unknown framework `{name}`; known frameworks: {known}", param_hint="--framework")
+
+
+@main.group("catalog")
+def catalog_group() -> None:
+    """List and show the regulation catalogs that clause references resolve against."""
+
+
+@catalog_group.command("list")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")
+@_reports_errors
+def catalog_list_command(output_format: str) -> None:
+    """List the catalogs with their versions, clause counts and supersession, and the crosswalks."""
+    from govdsl.catalog import load_catalogs
+    from govdsl.report.catalog_render import render_catalog_list
+
+    _write(render_catalog_list(load_catalogs(), output_format), None)
+
+
+@catalog_group.command("show")
+@click.argument("target")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")
+@_reports_errors
+def catalog_show_command(target: str, output_format: str) -> None:
+    """Show a catalog (TARGET = EU-AI-ACT) or one clause (TARGET = "NIST-AI-RMF:MEASURE 2.11").
+
+    A clause shows its parent, children, assessable kind, dates and crosswalk links.
+    """
+    from govdsl.catalog import load_catalogs
+    from govdsl.catalog.model import ResolveError
+    from govdsl.diagnostics import error
+    from govdsl.report.catalog_render import render_catalog, render_clause
+
+    catalogs = load_catalogs()
+    if ":" not in target:
+        prefix = _framework_prefix(catalogs, target)
+        _write(render_catalog(catalogs, catalogs.catalogs[prefix], output_format), None)
+        return
+    try:
+        clause = catalogs.resolve(target)
+    except ResolveError as exc:
+        raise InvalidInputError([error(exc.code, exc.message, help=exc.help)]) from None
+    _write(render_clause(catalogs, clause, output_format), None)
 
 
 def _write(text: str, output: str | None) -> None:

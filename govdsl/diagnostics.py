@@ -71,6 +71,10 @@ def warning(code: str, message: str, span: Span | None = None, help: str | None 
     return Diagnostic(code, Severity.WARNING, message, span, help)
 
 
+def info(code: str, message: str, span: Span | None = None, help: str | None = None) -> Diagnostic:
+    return Diagnostic(code, Severity.INFO, message, span, help)
+
+
 def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
     return any(d.is_error for d in diagnostics)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 
 import pytest
@@ -28,8 +29,8 @@ def codes(diagnostics):
 
 
 def test_compas_plan_contents():
-    plan, warnings = compile_policies([str(COMPAS_POLICY)])
-    assert warnings == []
+    plan, warnings = compile_policies([str(COMPAS_POLICY)], as_of=datetime.date(2026, 12, 4))
+    assert codes(warnings) == ["I207", "I207"]  # Art.10(2)(f) and (g) apply from 2027-12-02
     assert len(plan.controls) == 6
     assert len(plan.checks) == 6
     control = plan.controls["compas_fairness.fpr_parity_race"]
@@ -183,3 +184,14 @@ def test_unknown_shipped_policy_lists_choices():
     with pytest.raises(InvalidInputError) as caught:
         read_policy("govdsl:examples/nothing.gov")
     assert "govdsl:examples/compas.gov" in caught.value.diagnostics[0].help
+
+
+def test_future_clause_info_until_date(tmp_path):
+    text = 'policy p { control c { maps ["EU-AI-ACT:Art.10(2)(f)"] check selection_rate() <= 1 } }'
+    path = write_policy(tmp_path, text)
+    _, before = compile_policies([str(path)], as_of=datetime.date(2027, 12, 1))
+    _, on_the_day = compile_policies([str(path)], as_of=datetime.date(2027, 12, 2))
+    assert codes(before) == ["I207"]
+    assert before[0].severity.value == "info"
+    assert "2027-12-02" in before[0].message
+    assert on_the_day == []

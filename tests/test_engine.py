@@ -7,7 +7,7 @@ import datetime
 import pytest
 
 from govdsl.compiler import compile_policies
-from govdsl.engine import evaluate
+from govdsl.engine.evaluate import evaluate
 from govdsl.engine.evaluate import compare
 from govdsl.evidence import load_bundle
 from support import COMPAS_BUNDLE, COMPAS_POLICY, make_bundle, write_policy

@@ -11,6 +11,7 @@ import jsonschema
 import yaml
 
 from govdsl import resources
+from govdsl.catalog.crosswalk import load_crosswalk_file
 from govdsl.catalog.model import Catalog, CatalogSet, Clause
 from govdsl.diagnostics import Diagnostic, error
 from govdsl.errors import InvalidInputError
@@ -61,6 +62,9 @@ def load_catalog_file(path: Path) -> Catalog:
             topic=raw.get("topic"),
             assessable=raw["assessable"],
             applies_from=raw.get("applies_from"),
+            status=raw.get("status", "in_force"),
+            replaced_by=raw.get("replaced_by"),
+            note=raw.get("note"),
         )
     for clause in clauses.values():
         if clause.parent is not None and clause.parent not in clauses:
@@ -81,6 +85,10 @@ def load_catalog_file(path: Path) -> Catalog:
         supersedes=data.get("supersedes"),
         superseded_by=data.get("superseded_by"),
         unverified=data.get("unverified", []),
+        superseded_on=data.get("superseded_on"),
+        relation_note=data.get("relation_note"),
+        note=data.get("note"),
+        alias_prefixes=data.get("alias_prefixes", []),
         path=path.name,
     )
 
@@ -107,12 +115,24 @@ def _json_path(parts) -> str:
 
 @cache
 def load_catalogs(folder: str | None = None) -> CatalogSet:
-    """Load every `*.yaml` catalog of a folder (default: the shipped regulations)."""
+    """Load every `*.yaml` catalog of a folder and the crosswalks in its `crosswalks/` subfolder.
+
+    The default folder is the shipped regulations.
+    """
     directory = Path(folder) if folder else resources.data_path("regulations")
     catalogs = [load_catalog_file(path) for path in sorted(directory.glob("*.yaml"))]
     prefixes = [c.prefix for c in catalogs]
     duplicates = sorted({p for p in prefixes if prefixes.count(p) > 1})
     if duplicates:
         raise InvalidInputError([error("E605", f"more than one catalog uses the prefix `{d}`") for d in duplicates])
-    log.debug("loaded %d catalogs from %s", len(catalogs), directory)
-    return CatalogSet(catalogs)
+    by_prefix = {c.prefix: c for c in catalogs}
+    for catalog in catalogs:
+        for field_name in ("supersedes", "superseded_by"):
+            other = getattr(catalog, field_name)
+            if other is not None and other not in by_prefix:
+                raise InvalidInputError(
+                    [error("E606", f"catalog `{catalog.path}`: `{field_name}` names `{other}`, which is not a loaded catalog")]
+                )
+    crosswalks = [load_crosswalk_file(path, by_prefix) for path in sorted((directory / "crosswalks").glob("*.yaml"))]
+    log.debug("loaded %d catalogs and %d crosswalks from %s", len(catalogs), len(crosswalks), directory)
+    return CatalogSet(catalogs, crosswalks)

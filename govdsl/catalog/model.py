@@ -20,6 +20,9 @@ class Clause:
     topic: str | None
     assessable: str
     applies_from: str | None = None
+    status: str = "in_force"  # in_force, amended or deleted
+    replaced_by: str | None = None
+    note: str | None = None
 
     @property
     def reference(self) -> str:
@@ -43,19 +46,55 @@ class Catalog:
     supersedes: str | None = None
     superseded_by: str | None = None
     unverified: list[str] = field(default_factory=list)
+    superseded_on: str | None = None
+    relation_note: str | None = None
+    note: str | None = None
+    alias_prefixes: list[dict] = field(default_factory=list)
     path: str = ""
 
     def __post_init__(self) -> None:
         self._by_key = {reference_key(clause_id): clause for clause_id, clause in self.clauses.items()}
+        self._children: dict[str, list[Clause]] = {}
+        for clause in self.clauses.values():
+            if clause.parent is not None:
+                self._children.setdefault(clause.parent, []).append(clause)
 
     def find(self, clause_id: str) -> Clause | None:
-        return self._by_key.get(reference_key(clause_id))
+        """Return the clause with this id, ignoring case and whitespace and applying alias prefixes."""
+        key = reference_key(clause_id)
+        clause = self._by_key.get(key)
+        if clause is not None:
+            return clause
+        for alias in self.alias_prefixes:
+            source = reference_key(alias["from"])
+            if key.startswith(source):
+                return self._by_key.get(reference_key(alias["to"]) + key[len(source) :])
+        return None
 
     def children(self, clause_id: str) -> list[Clause]:
-        return [c for c in self.clauses.values() if c.parent == clause_id]
+        return list(self._children.get(clause_id, []))
 
     def is_leaf(self, clause_id: str) -> bool:
-        return not self.children(clause_id)
+        return clause_id not in self._children
+
+    def leaves(self) -> list[Clause]:
+        """Return the leaf clauses in catalog order; coverage counts these."""
+        return [c for c in self.clauses.values() if self.is_leaf(c.id)]
+
+    def root(self, clause_id: str) -> Clause:
+        """Return the top-level ancestor of a clause, such as its article or function."""
+        clause = self.clauses[clause_id]
+        while clause.parent is not None:
+            clause = self.clauses[clause.parent]
+        return clause
+
+    def ancestors(self, clause_id: str) -> list[Clause]:
+        found = []
+        clause = self.clauses[clause_id]
+        while clause.parent is not None:
+            clause = self.clauses[clause.parent]
+            found.append(clause)
+        return found
 
 
 class ResolveError(Exception):
@@ -69,11 +108,25 @@ class ResolveError(Exception):
 
 
 class CatalogSet:
-    """All loaded catalogs, keyed by framework prefix."""
+    """All loaded catalogs, keyed by framework prefix, and the crosswalks between them."""
 
-    def __init__(self, catalogs: list[Catalog]) -> None:
+    def __init__(self, catalogs: list[Catalog], crosswalks: list | None = None) -> None:
         self.catalogs = {c.prefix: c for c in sorted(catalogs, key=lambda c: c.prefix)}
         self._by_key = {reference_key(prefix): catalog for prefix, catalog in self.catalogs.items()}
+        self.crosswalks = list(crosswalks or [])
+        self._links: dict[str, list] = {}
+        for crosswalk in self.crosswalks:
+            for link in crosswalk.links():
+                self._links.setdefault(link.reference, []).append(link)
+
+    def related(self, reference: str) -> list:
+        """Return the crosswalk links from a canonical clause reference to clauses of other frameworks."""
+        return list(self._links.get(reference, []))
+
+    def clause(self, reference: str) -> Clause:
+        """Return the clause of a canonical reference; raise KeyError when there is none."""
+        prefix, clause_id = reference.split(":", 1)
+        return self.catalogs[prefix].clauses[clause_id]
 
     def resolve(self, reference: str) -> Clause:
         """Return the clause a `FRAMEWORK:ID` reference names, or raise ResolveError with a suggestion."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import logging
 from collections.abc import Sequence
 from pathlib import Path, PurePath
@@ -20,9 +21,15 @@ log = logging.getLogger("govdsl")
 SHIPPED_PREFIX = "govdsl:"
 
 
-def compile_units(units: Sequence[Unit], catalogs: CatalogSet) -> tuple[Plan, list[Diagnostic]]:
-    """Run every pass; return the plan and the warnings, or raise InvalidInputError with all errors."""
-    ctx = Context(list(units), catalogs)
+def compile_units(
+    units: Sequence[Unit], catalogs: CatalogSet, as_of: datetime.date | None = None
+) -> tuple[Plan, list[Diagnostic]]:
+    """Run every pass; return the plan and the warnings, or raise InvalidInputError with all errors.
+
+    `as_of` (default: today, UTC) decides which clauses still lie in the future.
+    """
+    as_of = as_of or datetime.datetime.now(datetime.timezone.utc).date()
+    ctx = Context(list(units), catalogs, as_of)
     for name, run in PASSES:
         run(ctx)
         log.debug("pass %s: %d diagnostics so far", name, len(ctx.diagnostics))
@@ -48,6 +55,7 @@ def compile_units(units: Sequence[Unit], catalogs: CatalogSet) -> tuple[Plan, li
         clauses=ctx.clauses,
         graph=ctx.graph,
         order=ctx.order,
+        sources=sources,
     )
     return plan, ctx.diagnostics
 
@@ -81,7 +89,9 @@ def read_policy(argument: str) -> Unit:
     return Unit(parse(text, display), text, display)
 
 
-def compile_policies(arguments: Sequence[str], catalogs: CatalogSet | None = None) -> tuple[Plan, list[Diagnostic]]:
+def compile_policies(
+    arguments: Sequence[str], catalogs: CatalogSet | None = None, as_of: datetime.date | None = None
+) -> tuple[Plan, list[Diagnostic]]:
     """Parse and compile policy files; collect the errors of every file before raising."""
     units: list[Unit] = []
     diagnostics: list[Diagnostic] = []
@@ -94,4 +104,4 @@ def compile_policies(arguments: Sequence[str], catalogs: CatalogSet | None = Non
             sources.update(exc.sources)
     if diagnostics:
         raise InvalidInputError(diagnostics, sources)
-    return compile_units(units, catalogs or load_catalogs())
+    return compile_units(units, catalogs or load_catalogs(), as_of)

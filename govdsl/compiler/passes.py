@@ -6,6 +6,7 @@ clauses resolve before the graph is built, and cycles are detected on the graph.
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import hashlib
 from collections.abc import Callable
@@ -15,7 +16,7 @@ import networkx as nx
 
 from govdsl.catalog.model import CatalogSet, ResolveError
 from govdsl.compiler import plan as p
-from govdsl.diagnostics import Diagnostic, Span, error, warning
+from govdsl.diagnostics import Diagnostic, Span, error, info, warning
 from govdsl.metrics import registry
 from govdsl.syntax import ast
 
@@ -45,6 +46,7 @@ class Unit:
 class Context:
     units: list[Unit]
     catalogs: CatalogSet
+    as_of: datetime.date
     diagnostics: list[Diagnostic] = field(default_factory=list)
     controls: dict[str, tuple[ast.Control, Unit]] = field(default_factory=dict)
     control_specs: dict[str, p.ControlSpec] = field(default_factory=dict)
@@ -342,7 +344,12 @@ def _argument_value(ctx: Context, argument: ast.Argument, parameter: registry.Pa
 
 
 def resolve_clauses(ctx: Context) -> None:
-    """Resolve every `maps` entry to a canonical clause reference of a loaded catalog."""
+    """Resolve every `maps` entry to a canonical clause reference of a loaded catalog.
+
+    Also reports references into superseded catalogs, to deleted clauses, and to
+    clauses whose obligations apply only after the evaluation date.
+    """
+    dated: set[str] = set()
     for qualified, (control, _unit) in ctx.controls.items():
         resolved: list[str] = []
         for literal in control.maps:
@@ -354,6 +361,7 @@ def resolve_clauses(ctx: Context) -> None:
             if clause.reference in resolved:
                 ctx.report(warning("W204", f"clause `{clause.reference}` is mapped twice", literal.span))
                 continue
+            _report_clause_state(ctx, clause, literal, dated)
             resolved.append(clause.reference)
             ctx.clauses[clause.reference] = p.ClauseInfo(
                 clause.reference, clause.label, clause.assessable, clause.applies_from
@@ -362,6 +370,35 @@ def resolve_clauses(ctx: Context) -> None:
         spec = ctx.control_specs.get(qualified)
         if spec is not None:
             ctx.control_specs[qualified] = p.ControlSpec(**{**spec.__dict__, "maps": tuple(resolved)})
+
+
+def _report_clause_state(ctx: Context, clause, literal: ast.StringLit, dated: set[str]) -> None:
+    catalog = ctx.catalogs.catalogs[clause.catalog]
+    if catalog.superseded_by:
+        since = f" since {catalog.superseded_on}" if catalog.superseded_on else ""
+        ctx.report(
+            warning(
+                "W206",
+                f"`{clause.reference}` is from {catalog.prefix}, which is superseded by {catalog.superseded_by}{since}",
+                literal.span,
+                f"map the control to the matching clause of {catalog.superseded_by} as well, or instead",
+            )
+        )
+    if clause.status == "deleted":
+        replaced = f"; its content is now in {clause.replaced_by}" if clause.replaced_by else ""
+        ctx.report(
+            warning("W208", f"clause `{clause.reference}` was deleted by a later amendment{replaced}", literal.span)
+        )
+    if clause.applies_from and clause.applies_from > ctx.as_of.isoformat() and clause.reference not in dated:
+        dated.add(clause.reference)
+        ctx.report(
+            info(
+                "I207",
+                f"obligations of `{clause.reference}` apply from {clause.applies_from}, after {ctx.as_of.isoformat()}",
+                literal.span,
+                "the control is evaluated as written; results before that date show readiness, not a legal duty",
+            )
+        )
 
 
 # Pass 5

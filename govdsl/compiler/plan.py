@@ -122,6 +122,8 @@ class Plan:
     clauses: dict[str, ClauseInfo]
     graph: nx.DiGraph = field(repr=False)
     order: list[str] = field(default_factory=list)
+    # Policy texts by display path, for rendering diagnostics; not part of the serialized plan.
+    sources: dict[str, str] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict:
         nodes = [{"id": node, "kind": data["kind"]} for node, data in sorted(self.graph.nodes(data=True))]

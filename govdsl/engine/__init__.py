@@ -1,6 +1,5 @@
-"""Evaluate a Plan against a bundle's evidence: reductions once, checks and controls in order, the gate."""
+"""Evaluate a Plan against a bundle's evidence: reductions once, checks and controls in order, the gate.
 
-from govdsl.engine.evaluate import evaluate
-from govdsl.engine.results import Results
-
-__all__ = ["Results", "evaluate"]
+Import `govdsl.engine.evaluate` to run an evaluation. This package module imports
+nothing, so `govdsl.engine.results` stays free of pandas and numpy for the renderers.
+"""

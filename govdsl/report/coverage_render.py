@@ -1,0 +1,122 @@
+"""Render a Coverage matrix as text, JSON, CSV or Markdown."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from govdsl.report.coverage import Coverage, Tally
+
+
+def _percent(tally: Tally) -> str:
+    return "n/a" if tally.percent is None else f"{tally.percent:.1f}%"
+
+
+def _controls_text(row) -> str:
+    parts = []
+    for control, status in row.controls:
+        parts.append(f"{control} ({status})" if status else control)
+    return ", ".join(parts)
+
+
+def _derived_text(row) -> str:
+    return ", ".join(f"{d.control} via {d.via}" for d in row.derived)
+
+
+def render_coverage_text(coverage: Coverage) -> str:
+    lines: list[str] = []
+    for framework in coverage.frameworks:
+        title = f"{framework.framework}: {framework.name} ({framework.version})"
+        if framework.superseded_by:
+            title += f", superseded by {framework.superseded_by}"
+        lines += [title, "=" * len(title)]
+        lines.append(
+            f"leaf clauses covered: {framework.overall.covered} of {framework.overall.total} ({_percent(framework.overall)});"
+            f" technical {framework.technical.covered} of {framework.technical.total} ({_percent(framework.technical)});"
+            f" procedural {framework.procedural.covered} of {framework.procedural.total} ({_percent(framework.procedural)})"
+        )
+        for group in framework.groups:
+            lines.append(f"  {group.name:<12} {group.covered:>3} of {group.total:<3} {_percent(group):>7}  {group.label}")
+        lines.append("")
+        rows = [r for r in coverage.rows if r.framework == framework.framework]
+        width = max([len(r.clause_id) for r in rows] + [6])
+        for row in rows:
+            note = "" if row.leaf else "  (parent clause: not counted)"
+            controls = _controls_text(row) or "-"
+            lines.append(f"  {row.clause_id:<{width}}  {row.status:<12} {row.assessable:<10} {controls}{note}")
+            if row.derived:
+                lines.append(f"  {'':<{width}}  {'':<12} {'':<10} derived, not counted: {_derived_text(row)}")
+        lines.append("")
+    if coverage.min_coverage is not None:
+        if coverage.below_minimum:
+            lines.append(f"Coverage below the minimum of {coverage.min_coverage:g}%: {', '.join(coverage.below_minimum)}")
+        else:
+            lines.append(f"Coverage meets the minimum of {coverage.min_coverage:g}% in every framework")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def render_coverage_json(coverage: Coverage) -> str:
+    return json.dumps(coverage.to_dict(), indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+_CSV_COLUMNS = ["framework", "clause", "parent", "group", "assessable", "leaf", "status", "controls", "derived", "label"]
+
+
+def render_coverage_csv(coverage: Coverage) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(_CSV_COLUMNS)
+    for row in coverage.rows:
+        writer.writerow(
+            [
+                row.framework,
+                row.clause_id,
+                row.parent or "",
+                row.group,
+                row.assessable,
+                "yes" if row.leaf else "no",
+                row.status,
+                "; ".join(f"{c}={s}" if s else c for c, s in row.controls),
+                "; ".join(f"{d.control} via {d.via}" for d in row.derived),
+                row.label,
+            ]
+        )
+    return buffer.getvalue()
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_coverage_markdown(coverage: Coverage) -> str:
+    lines: list[str] = []
+    for framework in coverage.frameworks:
+        lines.append(f"## {framework.framework}: {_cell(framework.name)}")
+        lines.append("")
+        lines.append("| scope | covered | total | percent |")
+        lines.append("| --- | ---: | ---: | ---: |")
+        for tally in (framework.overall, framework.technical, framework.procedural, *framework.groups):
+            lines.append(f"| {_cell(tally.name)} | {tally.covered} | {tally.total} | {_percent(tally)} |")
+        lines.append("")
+        lines.append("| clause | status | assessable | controls | derived (not counted) |")
+        lines.append("| --- | --- | --- | --- | --- |")
+        for row in coverage.rows:
+            if row.framework != framework.framework:
+                continue
+            clause = row.clause_id if row.leaf else f"{row.clause_id} (parent)"
+            lines.append(
+                f"| {_cell(clause)} | {row.status} | {row.assessable} | {_cell(_controls_text(row)) or '-'} | {_cell(_derived_text(row))} |"
+            )
+        lines.append("")
+    if coverage.below_minimum:
+        lines.append(f"Below the minimum of {coverage.min_coverage:g}%: {', '.join(coverage.below_minimum)}")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+COVERAGE_RENDERERS = {
+    "text": render_coverage_text,
+    "json": render_coverage_json,
+    "csv": render_coverage_csv,
+    "markdown": render_coverage_markdown,
+}
