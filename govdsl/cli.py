@@ -15,7 +15,7 @@ from functools import wraps
 import click
 
 from govdsl import __version__
-from govdsl.diagnostics import Diagnostic, render_all
+from govdsl.diagnostics import Diagnostic, Severity, error, render_all
 from govdsl.errors import GovdslError, InvalidInputError
 
 log = logging.getLogger("govdsl")
@@ -39,9 +39,19 @@ def _configure_logging(verbose: int, quiet: bool) -> None:
     logger.propagate = False
 
 
-def _print_diagnostics(diagnostics: list[Diagnostic], sources: dict[str, str] | None = None) -> None:
-    if diagnostics:
-        click.echo(render_all(diagnostics, sources), err=True)
+def _print_diagnostics(
+    diagnostics: list[Diagnostic], sources: dict[str, str] | None = None, show_info: bool = True
+) -> None:
+    """Print diagnostics to stderr: `-q` keeps errors only, and `show_info=False` drops info notes."""
+    settings = click.get_current_context().find_root().obj or {}
+    shown = [
+        d
+        for d in diagnostics
+        if d.is_error
+        or (not settings.get("quiet") and (d.severity is not Severity.INFO or show_info or settings.get("verbose")))
+    ]
+    if shown:
+        click.echo(render_all(shown, sources), err=True)
 
 
 def _reports_errors(command: Callable) -> Callable:
@@ -68,20 +78,22 @@ def _reports_errors(command: Callable) -> Callable:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="govdsl")
-@click.option("-v", "--verbose", count=True, help="Log more detail to stderr; repeat for debug output.")
-@click.option("-q", "--quiet", is_flag=True, help="Log only errors to stderr.")
-def main(verbose: int, quiet: bool) -> None:
+@click.option("-v", "--verbose", count=True, help="Log progress and info notes to stderr; -vv adds debug output.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors to stderr: no warnings, notes or log lines.")
+@click.pass_context
+def main(context: click.Context, verbose: int, quiet: bool) -> None:
     """Compile AI governance policies and check model bundles against them."""
+    context.obj = {"verbose": verbose, "quiet": quiet}
     _configure_logging(verbose, quiet)
 
 
 @main.command("compile")
 @click.argument("policies", nargs=-1, required=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the plan to this file instead of stdout.")
-@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), help="Date (YYYY-MM-DD) that decides which obligations still lie in the future; default today (UTC).")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="DATE", help="Date (YYYY-MM-DD) that decides which obligations still lie in the future; default today (UTC).")
 @_reports_errors
 def compile_command(policies: tuple[str, ...], output: str | None, as_of: datetime.datetime | None) -> None:
-    """Compile POLICIES and print the plan as JSON.
+    """Compile policies and print the plan as JSON.
 
     A POLICY is a file path, or govdsl:NAME for a policy shipped with govdsl
     (for example govdsl:examples/compas.gov). The plan lists controls, checks,
@@ -97,10 +109,10 @@ def compile_command(policies: tuple[str, ...], output: str | None, as_of: dateti
 
 @main.command("check")
 @click.argument("policies", nargs=-1, required=True)
-@click.option("--bundle", "bundle_dir", required=True, help="Model bundle directory (the folder with bundle.yaml).")
+@click.option("--bundle", "bundle_dir", required=True, metavar="DIR", help="Model bundle directory (the folder with bundle.yaml).")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format of the results.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the results to this file instead of stdout.")
-@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), help="Evaluate as of this date (YYYY-MM-DD) instead of today (UTC).")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="DATE", help="Evaluate as of this date (YYYY-MM-DD) instead of today (UTC).")
 @click.option("--allow-insufficient", is_flag=True, help="Do not block the gate on `insufficient` controls; the report names the controls relaxed.")
 @_reports_errors
 def check_command(
@@ -111,8 +123,9 @@ def check_command(
     as_of: datetime.datetime | None,
     allow_insufficient: bool,
 ) -> None:
-    """Check a model bundle against POLICIES and decide the deployment gate.
+    """Check a model bundle against policies and decide the gate.
 
+    A POLICY is a file path, or govdsl:NAME for a policy shipped with govdsl.
     Prints every control's status with measured values per group, the clause
     matrix and the gate decision. Exits 0 when the gate passes, 1 when it is
     blocked, and 2 on invalid input (then nothing is evaluated).
@@ -124,7 +137,7 @@ def check_command(
     from govdsl.report import RENDERERS
 
     plan, warnings = compile_policies(policies, as_of=as_of.date() if as_of else None)
-    _print_diagnostics(warnings, plan.sources)
+    _print_diagnostics(warnings, plan.sources, show_info=False)
     bundle = load_bundle(bundle_dir)
     clock = (lambda: as_of.date()) if as_of else today_utc
     results = evaluate(plan, bundle, clock=clock, allow_insufficient=allow_insufficient)
@@ -138,7 +151,7 @@ def check_command(
 @click.option("--format", "output_format", type=click.Choice(["text", "json", "csv", "markdown"]), default="text", show_default=True, help="Output format.")
 @click.option("--min-coverage", type=click.FloatRange(0, 100), help="Exit with status 1 when a framework covers less than this percentage of its leaf clauses.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the matrix to this file instead of stdout.")
-@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), help="Date (YYYY-MM-DD) that decides which obligations still lie in the future; default today (UTC).")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="DATE", help="Date (YYYY-MM-DD) that decides which obligations still lie in the future; default today (UTC).")
 @_reports_errors
 def coverage_command(
     policies: tuple[str, ...],
@@ -148,7 +161,7 @@ def coverage_command(
     output: str | None,
     as_of: datetime.datetime | None,
 ) -> None:
-    """Print the static control-coverage matrix of POLICIES, without a bundle.
+    """Print the clause coverage matrix of policies, without a bundle.
 
     Lists every leaf clause of the chosen frameworks with the controls that map to
     it, or `uncovered`, and the share covered per framework, per article or
@@ -176,6 +189,43 @@ def _framework_prefix(catalogs, name: str) -> str:
             return prefix
     known = ", ".join(catalogs.catalogs)
     raise click.BadParameter(f"unknown framework `{name}`; known frameworks: {known}", param_hint="--framework")
+
+
+@main.command("metrics")
+def metrics_command() -> None:
+    """List the metrics a check can call, with their arguments and value range."""
+    from govdsl.metrics.registry import REGISTRY
+
+    width = max(len(name) for name in REGISTRY)
+    for declaration in REGISTRY.values():
+        arguments = ", ".join(p.name if p.required else f"[{p.name}]" for p in declaration.parameters)
+        click.echo(f"{declaration.name:<{width}}  ({arguments})  {declaration.summary}")
+
+
+@main.command("metric")
+@click.argument("name")
+@_reports_errors
+def metric_command(name: str) -> None:
+    """Show one metric's definition, parameters, range and edge cases."""
+    import difflib
+
+    from govdsl.metrics.registry import REGISTRY
+
+    declaration = REGISTRY.get(name)
+    if declaration is None:
+        close = difflib.get_close_matches(name, list(REGISTRY), n=1)
+        hint = f"did you mean `{close[0]}`? " if close else ""
+        raise InvalidInputError([error("E301", f"unknown metric `{name}`", help=f"{hint}run `govdsl metrics` to list them")])
+    low, high = declaration.value_range
+    lines = [declaration.name, f"  {declaration.summary}", f"  kind: {declaration.kind.replace('_', ' ')}"]
+    lines.append(f"  range: [{low:g}, {high:g}]; {declaration.better} values mean less disparity or error")
+    lines.append(f"  rates per group: {', '.join(declaration.components)}")
+    for parameter in declaration.parameters:
+        required = "required" if parameter.required else "optional"
+        lines.append(f"  {parameter.name} ({parameter.type}, {required}): {parameter.doc}")
+    for case in declaration.edge_cases:
+        lines.append(f"  edge case: {case}")
+    click.echo("\n".join(lines))
 
 
 @main.group("catalog")
@@ -228,4 +278,6 @@ def _write(text: str, output: str | None) -> None:
         with open(output, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
     except OSError as exc:
-        raise GovdslError(f"cannot write `{output}`: {exc.strerror}") from None
+        raise InvalidInputError(
+            [error("E503", f"cannot write output file `{output}`: {exc.strerror}", help="check that the folder exists and is writable")]
+        ) from None

@@ -94,14 +94,15 @@ def render(diagnostic: Diagnostic, sources: Mapping[str, str] | None = None) -> 
     """
     lines = [f"{diagnostic.severity.value}[{diagnostic.code}]: {diagnostic.message}"]
     span = diagnostic.span
+    # The `-->` arrow and the `=` notes line up with the `|` of the source gutter.
+    pad = " " * len(str(span.line)) if span is not None else " "
     if span is not None:
-        lines.append(f"  --> {span.file}:{span.line}:{span.column}")
+        lines.append(f"{pad}--> {span.file}:{span.line}:{span.column}")
         text = (sources or {}).get(span.file)
         source_lines = text.splitlines() if text is not None else []
         if 1 <= span.line <= len(source_lines):
             source_line = source_lines[span.line - 1].replace("\t", " ")
             gutter = str(span.line)
-            pad = " " * len(gutter)
             if span.end_line == span.line:
                 width = max(1, span.end_column - span.column)
             else:
@@ -110,9 +111,9 @@ def render(diagnostic: Diagnostic, sources: Mapping[str, str] | None = None) -> 
             lines.append(f"{gutter} | {source_line}")
             lines.append(f"{pad} | {' ' * (span.column - 1)}{'^' * width}")
     for note in diagnostic.notes:
-        lines.append(f"  = note: {note}")
+        lines.append(f"{pad} = note: {note}")
     if diagnostic.help:
-        lines.append(f"  = help: {diagnostic.help}")
+        lines.append(f"{pad} = help: {diagnostic.help}")
     return "\n".join(lines)
 
 

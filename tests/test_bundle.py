@@ -119,3 +119,17 @@ def test_all_problems_reported_together(tmp_path):
     replace_in(bundle / "bundle.yaml", "sensitive_features: [race, sex, age_cat]", "sensitive_features: [race, gender]")
     replace_in(bundle / "bundle.yaml", "model_card: model_card.md", "model_card: card.md")
     assert sorted(d.code for d in load_errors(bundle)) == ["E406", "E407", "E407"]
+
+
+def test_schema_and_file_problems_together(tmp_path):
+    bundle = copy_bundle(tmp_path)
+    replace_in(bundle / "bundle.yaml", "risk_tier: high", "risk_tier: extreme")
+    replace_in(bundle / "bundle.yaml", "task: binary_classification", "task: guessing")
+    (bundle / "predictions.csv").unlink()
+    assert sorted(d.code for d in load_errors(bundle)) == ["E404", "E404", "E406"]
+
+
+def test_non_mapping_manifest(tmp_path):
+    (tmp_path / "bundle.yaml").write_text("- just\n- a list\n", encoding="utf-8")
+    (diagnostic,) = load_errors(tmp_path)
+    assert diagnostic.code == "E404"

@@ -36,11 +36,17 @@ def test_check_compas_blocks_gate(compas_text):
     assert "Gate: BLOCKED by 3 control(s)" in compas_text.stdout
 
 
+def test_check_text_policy_order(compas_text):
+    out = compas_text.stdout
+    assert out.index("compas_fairness.fpr_parity_race  [") < out.index("compas_fairness.fnr_parity_race  [")
+    assert out.index("compas_fairness.fnr_parity_race  [") < out.index("compas_fairness.demographic_parity_race  [")
+
+
 def test_check_text_shows_group_values(compas_text):
     out = compas_text.stdout
     assert "check fpr_gap: false_positive_rate_difference(by = \"race\") <= 0.1" in out
-    assert "race=African-American  3175               0.4234" in out
-    assert "race=Caucasian         2103               0.2201" in out
+    assert "race=African-American  3175    0.4234 (641/1514)" in out
+    assert "race=Caucasian         2103    0.2201 (282/1281)" in out
     assert "remediation: Examine why defendants who did not reoffend" in out
 
 
@@ -215,3 +221,36 @@ def test_module_entry_point_runs_check(tmp_path):
     )
     assert result.returncode == 1, result.stderr
     assert "Gate: BLOCKED" in result.stdout
+
+
+def test_quiet_hides_warnings(tmp_path):
+    policy = write_policy(tmp_path, 'policy p { control c { check selection_rate() == 0.5 } }')
+    loud = invoke("compile", policy)
+    quiet = invoke("-q", "compile", policy)
+    assert "warning[W312]" in loud.stderr
+    assert "   |" in loud.stderr or " |" in loud.stderr  # warnings show their source line
+    assert quiet.stderr == ""
+    assert quiet.exit_code == 0
+
+
+def test_check_hides_dated_clause_notes(tmp_path):
+    result = invoke("check", COMPAS_POLICY, "--bundle", COMPAS_BUNDLE, "--as-of", "2026-12-04")
+    verbose = invoke("-v", "check", COMPAS_POLICY, "--bundle", COMPAS_BUNDLE, "--as-of", "2026-12-04")
+    assert "I207" not in result.stderr
+    assert "info[I207]" in verbose.stderr
+
+
+def test_metrics_command_lists_registry():
+    result = invoke("metrics")
+    assert result.exit_code == 0
+    assert "equalized_odds_difference" in result.stdout
+    assert invoke("metric", "demographic_parity_ratio").exit_code == 0
+    unknown = invoke("metric", "demographic_parity_ration")
+    assert unknown.exit_code == 2
+    assert "did you mean `demographic_parity_ratio`?" in unknown.stderr
+
+
+def test_unwritable_output_exits_two(tmp_path):
+    result = invoke("compile", COMPAS_POLICY, "-o", tmp_path / "missing" / "plan.json")
+    assert result.exit_code == 2
+    assert "error[E503]" in result.stderr

@@ -9,6 +9,7 @@ import pytest
 from govdsl.compiler import compile_policies
 from govdsl.engine.evaluate import evaluate
 from govdsl.engine.evaluate import compare
+from govdsl.errors import InvalidInputError
 from govdsl.evidence import load_bundle
 from support import COMPAS_BUNDLE, COMPAS_POLICY, make_bundle, write_policy
 
@@ -184,3 +185,35 @@ def test_compas_rates_match_published_counts():
     assert groups["Caucasian"].counts["fp"] == 282
     assert sum(g.n for g in fpr.groups) == 6172
     assert results.gate.decision == "blocked"
+
+
+def test_positive_label_not_in_data(tmp_path):
+    csv_text = "label,prediction,group\nTrue,True,a\nFalse,True,a\nTrue,False,b\nFalse,False,b\n"
+    with pytest.raises(InvalidInputError) as caught:
+        run(tmp_path, 'policy p { control c { check demographic_parity_difference(by = "group") <= 0.1 } }', csv_text)
+    (diagnostic,) = caught.value.diagnostics
+    assert diagnostic.code == "E410"
+    assert "positive_label `1`" in diagnostic.message
+    assert "`False`, `True`" in diagnostic.message
+
+
+def test_multiclass_label_rejected(tmp_path):
+    csv_text = "label,prediction,group\n0,1,a\n1,1,a\n2,0,b\n1,0,b\n"
+    with pytest.raises(InvalidInputError) as caught:
+        run(tmp_path, "policy p { control c { check selection_rate() <= 1 } }", csv_text)
+    assert "more than two distinct values" in caught.value.diagnostics[0].message
+
+
+def test_equivalent_numeric_labels_accepted(tmp_path):
+    csv_text = "label,prediction,group\n1.0,1,a\n0,0.0,a\n 1 ,0,b\n0.0,1,b\n"
+    results = run(tmp_path, 'policy p { control c { check false_positive_rate_difference(by = "group") <= 1 } }', csv_text)
+    check = control(results, "p.c").checks[0]
+    by_group = {g.group["group"]: g.counts for g in check.groups}
+    assert by_group["a"] == {"tp": 1, "fp": 0, "fn": 0, "tn": 1}
+    assert by_group["b"] == {"tp": 0, "fp": 1, "fn": 1, "tn": 0}
+
+
+def test_all_negative_predictions_allowed(tmp_path):
+    csv_text = "label,prediction,group\n1,0,a\n0,0,a\n1,0,b\n0,0,b\n"
+    results = run(tmp_path, 'policy p { control c { check demographic_parity_difference(by = "group") <= 0.1 } }', csv_text)
+    assert control(results, "p.c").status == "pass"

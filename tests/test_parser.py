@@ -104,6 +104,9 @@ def test_shipped_example_parses():
         ('policy p { control c { maps ["a" "b"] } }', "E001", 1, 34),
         ('policy p { control c { title "a\\q" } }', "E004", 1, 32),
         ('policy p { control c { title "a" title "b" } }', "E005", 1, 34),
+        ('policy p { control c { title "open } }', "E008", 1, 30),
+        ('policy p { control c { title "x"\n  control d { } }', "E009", 2, 3),
+        ("# nothing here\n", "E003", 1, 15),
     ],
 )
 def test_syntax_error_location(text, code, line, column):
@@ -132,11 +135,11 @@ def test_syntax_error_rendering():
     (diagnostic,) = parse_error(text)
     assert render(diagnostic, {"bad.gov": text}) == (
         "error[E006]: `=` is not a comparison\n"
-        "  --> bad.gov:3:23\n"
+        " --> bad.gov:3:23\n"
         "  |\n"
         '3 |     check f(by = "a") = 0.1\n'
         "  |                       ^\n"
-        "  = help: use `==` to compare for equality"
+        "  = help: compare with a threshold using `<=` or `>=`; `==` tests exact equality"
     )
 
 

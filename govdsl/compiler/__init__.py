@@ -38,6 +38,13 @@ def compile_units(
     sources = {unit.file: unit.text for unit in units}
     if has_errors(ctx.diagnostics):
         raise InvalidInputError(ctx.diagnostics, sources)
+    log.info(
+        "compiled %d policies: %d controls, %d checks, %d shared reductions",
+        len(units),
+        len(ctx.control_specs),
+        len(ctx.check_specs),
+        len(ctx.reductions),
+    )
     policies = [
         PolicyInfo(
             unit.module.policy.name.value,

@@ -281,9 +281,9 @@ def _check_arguments(ctx: Context, call: ast.Call, declaration: registry.MetricD
             known = [param.name for param in declaration.parameters]
             help_text = _did_you_mean(name, known)
             if name == "by" and declaration.kind == "overall":
+                alternatives = " or ".join(f"`{m}`" for m in registry.group_comparisons(declaration.name))
                 help_text = (
-                    f"`{declaration.name}` is one value for the whole dataset; to compare groups use "
-                    f"`{declaration.name}_difference` or `{declaration.name}_ratio`"
+                    f"`{declaration.name}` is one value for the whole dataset; to compare groups use {alternatives}"
                 )
             elif help_text is None:
                 help_text = f"`{declaration.name}` takes: {', '.join(known) or 'no arguments'}"

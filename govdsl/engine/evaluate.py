@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -18,7 +19,7 @@ from govdsl.engine.results import CheckResult, ClauseResult, ControlResult, Gate
 from govdsl.errors import InvalidInputError
 from govdsl.evidence.bundle import Bundle, Dataset
 from govdsl.evidence.readers import DEFAULT_CHUNK_ROWS, EvidenceReadError
-from govdsl.evidence.reductions import REDUCTION_KINDS, EvidenceMissing
+from govdsl.evidence.reductions import REDUCTION_KINDS, EvidenceInvalid, EvidenceMissing
 from govdsl.metrics import get_metric
 from govdsl.metrics.fairness import describe_group
 from govdsl.metrics.values import MetricValue
@@ -83,6 +84,7 @@ def compute_reductions(plan: Plan, bundle: Bundle, chunk_rows: int = DEFAULT_CHU
         except EvidenceMissing as exc:
             reduced[reduction_id] = _Reduced(None, None, str(exc))
             continue
+        started = time.perf_counter()
         try:
             table = REDUCTION_KINDS[spec.kind](dataset, spec.features, chunk_rows)
         except EvidenceMissing as exc:
@@ -92,17 +94,34 @@ def compute_reductions(plan: Plan, bundle: Bundle, chunk_rows: int = DEFAULT_CHU
             raise InvalidInputError(
                 [error("E409", f"dataset `{dataset.name}` of bundle `{bundle.display_path}`: {exc}")]
             ) from None
-        log.debug("reduction %s: %d groups", reduction_id, len(table.groups))
+        except EvidenceInvalid as exc:
+            raise InvalidInputError(
+                [
+                    error(
+                        "E410",
+                        f"{exc} in bundle `{bundle.display_path}`",
+                        help=f"correct `positive_label` or the values at `{dataset.key}` in bundle.yaml, or the data file",
+                    )
+                ]
+            ) from None
+        log.info(
+            "reduction %s: %d rows of `%s` in %d groups, %.3f s",
+            reduction_id,
+            table.overall.n + table.rows_excluded,
+            dataset.relative_path,
+            len(table.groups),
+            time.perf_counter() - started,
+        )
         reduced[reduction_id] = _Reduced(dataset, table, None)
     return reduced
 
 
 def _format(value: float) -> str:
-    return f"{value:.4g}"
+    return f"{value:.4f}"
 
 
 def _check_message(spec: CheckSpec, value: MetricValue, passed: bool, features: tuple[str, ...]) -> str:
-    comparison = f"{spec.operator} {_format(spec.threshold)}"
+    comparison = f"{spec.operator} {spec.threshold:g}"
     if passed:
         return f"{spec.metric} is {_format(value.value)}, which is {comparison}"
     text = f"{spec.metric} is {_format(value.value)}, which is not {comparison}"
@@ -236,7 +255,7 @@ def evaluate(
             spec, status, _control_message(status, checks), checks, allow_insufficient
         )
 
-    controls = tuple(control_results[key] for key in sorted(control_results))
+    controls = tuple(control_results[key] for key in plan.controls)  # policy order
     clauses = []
     for reference, info in sorted(plan.clauses.items()):
         mapped = tuple((c.id, c.status) for c in controls if reference in c.maps)

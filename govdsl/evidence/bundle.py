@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime
 import hashlib
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +20,8 @@ from govdsl import resources
 from govdsl.diagnostics import Diagnostic, Span, error
 from govdsl.errors import InvalidInputError
 from govdsl.evidence.yaml_positions import locate
+
+log = logging.getLogger("govdsl")
 
 BUNDLE_FILE = "bundle.yaml"
 _DIGEST_BLOCK = 1 << 20
@@ -125,7 +128,8 @@ def load_bundle(directory: str | Path) -> Bundle:
         span = Span.point(file_display, mark.line + 1, mark.column + 1) if mark else None
         problem = getattr(exc, "problem", None) or str(exc)
         raise InvalidInputError(
-            [error("E403", f"`{file_display}` is not valid YAML: {problem}", span)], {file_display: text}
+            [error("E403", f"`{file_display}` is not valid YAML: {problem}", span, "fix the YAML syntax at this position")],
+            {file_display: text},
         ) from None
     data = _stringify_dates(data)
 
@@ -137,12 +141,18 @@ def load_bundle(directory: str | Path) -> Bundle:
             "E404",
             f"`{file_display}` is invalid at `{key_text(path)}`: {problem.message}",
             path,
-            "see docs/bundle.md for the fields of bundle.yaml",
+            "the fields of bundle.yaml are described in docs/bundle.md of the govdsl repository",
         )
-    problems.raise_if_any()
+    if not isinstance(data, dict):
+        problems.raise_if_any()
 
+    # Datasets are checked even when other parts of bundle.yaml are invalid, so one run
+    # reports every problem; entries without a usable name and path are left to the schema errors.
     datasets: dict[str, Dataset] = {}
-    for index, raw in enumerate(data["datasets"]):
+    raw_datasets = data.get("datasets") if isinstance(data.get("datasets"), list) else []
+    for index, raw in enumerate(raw_datasets):
+        if not (isinstance(raw, dict) and isinstance(raw.get("name"), str) and isinstance(raw.get("path"), str)):
+            continue
         dataset = _load_dataset(root, display, index, raw, problems)
         if dataset is None:
             continue
@@ -152,13 +162,14 @@ def load_bundle(directory: str | Path) -> Bundle:
         datasets[dataset.name] = dataset
 
     model_card = None
-    if "model_card" in data:
+    if isinstance(data.get("model_card"), str):
         model_card = _inside(root, data["model_card"], ["model_card"], problems)
         if model_card is not None and not model_card.is_file():
             problems.add(
                 "E406", f"model card `{data['model_card']}` not found in bundle `{display}`", ["model_card"]
             )
     problems.raise_if_any()
+    log.info("loaded bundle %s: model %s %s, %d datasets", display, data["model"]["id"], data["model"]["version"], len(datasets))
     return Bundle(
         root=root,
         display_path=display,
@@ -200,18 +211,30 @@ def _load_dataset(root: Path, display: str, index: int, raw: dict, problems: _Pr
     try:
         columns = _read_header(path)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        problems.add("E409", f"dataset `{raw['name']}`: cannot read `{raw['path']}` as CSV: {exc}", key + ["path"])
+        problems.add(
+            "E409",
+            f"dataset `{raw['name']}`: cannot read `{raw['path']}` as CSV: {exc}",
+            key + ["path"],
+            "evidence files are UTF-8 CSV with a header line",
+        )
         return None
     if not columns:
-        problems.add("E409", f"dataset `{raw['name']}`: `{raw['path']}` is empty; a CSV file needs a header line", key + ["path"])
+        problems.add(
+            "E409",
+            f"dataset `{raw['name']}`: `{raw['path']}` is empty",
+            key + ["path"],
+            "a CSV file needs a header line that names its columns",
+        )
         return None
 
     declared: list[tuple[list[str | int], str]] = []
     for field_name in ("label_column", "prediction_column", "score_column"):
-        if field_name in raw:
+        if isinstance(raw.get(field_name), str):
             declared.append((key + [field_name], raw[field_name]))
-    for feature_index, feature in enumerate(raw.get("sensitive_features", [])):
-        declared.append((key + ["sensitive_features", feature_index], feature))
+    features = raw.get("sensitive_features") if isinstance(raw.get("sensitive_features"), list) else []
+    for feature_index, feature in enumerate(features):
+        if isinstance(feature, str):
+            declared.append((key + ["sensitive_features", feature_index], feature))
     for column_key, column in declared:
         if column not in columns:
             problems.add(
@@ -222,7 +245,7 @@ def _load_dataset(root: Path, display: str, index: int, raw: dict, problems: _Pr
             )
 
     digest = file_sha256(path)
-    if "sha256" in raw and raw["sha256"] != digest:
+    if isinstance(raw.get("sha256"), str) and raw["sha256"] != digest:
         problems.add(
             "E408",
             f"dataset `{raw['name']}`: `{raw['path']}` does not match its declared SHA-256",
@@ -233,14 +256,14 @@ def _load_dataset(root: Path, display: str, index: int, raw: dict, problems: _Pr
         name=raw["name"],
         path=path,
         relative_path=Path(raw["path"]).as_posix(),
-        role=raw["role"],
+        role=raw.get("role"),
         columns=tuple(columns),
         sha256=digest,
         key=key_text(key),
         label_column=raw.get("label_column"),
         prediction_column=raw.get("prediction_column"),
         score_column=raw.get("score_column"),
-        sensitive_features=tuple(raw.get("sensitive_features", [])),
+        sensitive_features=tuple(features),
         positive_label=raw.get("positive_label"),
         favorable=raw.get("favorable"),
     )

@@ -7,7 +7,7 @@ merge by addition, so the result does not depend on how the file was split.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -18,9 +18,38 @@ from govdsl.metrics.counts import ConfusionCounts, GroupedConfusion, GroupKey
 
 MISSING_GROUP = "(missing)"
 
+# Distinct label or prediction values kept per column: enough to tell a binary column from a
+# multiclass one and to name a few values in a message.
+_MAX_DISTINCT_KEPT = 12
+
 
 class EvidenceMissing(Exception):
     """The bundle does not declare evidence a reduction needs; checks that read it get status `error`."""
+
+
+class EvidenceInvalid(Exception):
+    """Evidence whose values contradict the bundle's declarations, such as a positive label found nowhere."""
+
+
+def _normalized(value: str) -> str:
+    """Return a value's canonical text, so that `1`, `1.0` and ` 1 ` count as one distinct value."""
+    text = value.strip()
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return repr(int(number)) if number.is_integer() else repr(number)
+
+
+def _distinct(values: pd.Series) -> set[str]:
+    return _capped({_normalized(v) for v in pd.unique(values.dropna())[: _MAX_DISTINCT_KEPT + 1]})
+
+
+def _capped(values: set[str]) -> set[str]:
+    """Keep at most one value more than the cap, so a set past the cap still shows it is past."""
+    if len(values) <= _MAX_DISTINCT_KEPT + 1:
+        return values
+    return set(sorted(values)[: _MAX_DISTINCT_KEPT + 1])
 
 
 def is_positive(values: pd.Series, positive_label) -> pd.Series:
@@ -29,6 +58,7 @@ def is_positive(values: pd.Series, positive_label) -> pd.Series:
     hits = text == str(positive_label)
     if isinstance(positive_label, bool):
         hits |= text.str.lower() == str(positive_label).lower()
+        hits |= text == ("1" if positive_label else "0")
     elif isinstance(positive_label, (int, float)):
         hits |= pd.to_numeric(text, errors="coerce") == positive_label
     return hits
@@ -39,6 +69,8 @@ class GroupConfusionState:
     features: tuple[str, ...]
     cells: dict[GroupKey, np.ndarray]  # group -> [tp, fp, fn, tn]
     rows_excluded: int = 0
+    label_values: set[str] = field(default_factory=set)
+    prediction_values: set[str] = field(default_factory=set)
 
     def merge(self, other: GroupConfusionState) -> GroupConfusionState:
         cells = {key: value.copy() for key, value in self.cells.items()}
@@ -47,7 +79,13 @@ class GroupConfusionState:
                 cells[key] += value
             else:
                 cells[key] = value.copy()
-        return GroupConfusionState(self.features, cells, self.rows_excluded + other.rows_excluded)
+        return GroupConfusionState(
+            self.features,
+            cells,
+            self.rows_excluded + other.rows_excluded,
+            _capped(self.label_values | other.label_values),
+            _capped(self.prediction_values | other.prediction_values),
+        )
 
     def finalize(self) -> GroupedConfusion:
         groups = {
@@ -88,7 +126,9 @@ def group_confusion_chunk(
             remainder, position = divmod(remainder, len(uniques))
             key.append(str(uniques[position]))
         cells[tuple(reversed(key))] = table[row].astype(np.int64)
-    return GroupConfusionState(features, cells, excluded)
+    return GroupConfusionState(
+        features, cells, excluded, _distinct(chunk[label]), _distinct(chunk[prediction])
+    )
 
 
 def reduce_group_confusion(
@@ -115,7 +155,46 @@ def reduce_group_confusion(
         state = state.merge(
             group_confusion_chunk(chunk, dataset.label_column, dataset.prediction_column, features, dataset.positive_label)
         )
+    check_binary_values(dataset, state.label_values, state.prediction_values)
     return state.finalize()
+
+
+def _listing(values: set[str]) -> str:
+    shown = sorted(values)[:_MAX_DISTINCT_KEPT]
+    more = " and more" if len(values) > _MAX_DISTINCT_KEPT else ""
+    return ", ".join(f"`{v}`" for v in shown) + more
+
+
+def check_binary_values(dataset: Dataset, label_values: set[str], prediction_values: set[str]) -> None:
+    """Reject label and prediction columns that are not binary or never contain the positive label.
+
+    A column with two distinct values must have the positive label as one of them, and
+    at least one of the two columns must contain it; otherwise `positive_label` does
+    not describe the data, and every rate would silently be 0.
+    """
+    positive = _normalized(str(dataset.positive_label))
+    if isinstance(dataset.positive_label, bool):
+        aliases = {positive, positive.lower(), positive.capitalize(), "1" if dataset.positive_label else "0"}
+    else:
+        aliases = {positive}
+    columns = ((dataset.label_column, label_values), (dataset.prediction_column, prediction_values))
+    for column, values in columns:
+        if len(values) > 2:
+            raise EvidenceInvalid(
+                f"column `{column}` of dataset `{dataset.name}` has more than two distinct values ({_listing(values)}),"
+                " but binary classification metrics need two"
+            )
+        if len(values) == 2 and not values & aliases:
+            raise EvidenceInvalid(
+                f"positive_label `{dataset.positive_label}` of dataset `{dataset.name}` is not among the values of"
+                f" column `{column}` ({_listing(values)})"
+            )
+    if not (label_values | prediction_values) & aliases:
+        found = _listing(label_values | prediction_values) or "none"
+        raise EvidenceInvalid(
+            f"positive_label `{dataset.positive_label}` of dataset `{dataset.name}` appears in neither"
+            f" `{dataset.label_column}` nor `{dataset.prediction_column}` (values found: {found})"
+        )
 
 
 REDUCTION_KINDS: dict[str, Callable[..., GroupedConfusion]] = {

@@ -28,6 +28,12 @@ def rate(name: str, counts: ConfusionCounts) -> float | None:
     return numerator / denominator
 
 
+def rate_fraction(name: str, counts: ConfusionCounts) -> tuple[int, int]:
+    """Return the numerator and denominator of the named rate."""
+    numerator, denominator, _ = _RATES[name](counts)
+    return numerator, denominator
+
+
 def _undefined_reason(name: str, counts: ConfusionCounts, where: str) -> str:
     _, _, denominator_name = _RATES[name](counts)
     return f"{name.replace('_', ' ')} is undefined for {where}: it has 0 {denominator_name} (n = {counts.n})"

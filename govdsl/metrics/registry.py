@@ -149,6 +149,30 @@ _DECLARATIONS = [
         "The smaller of the between-group ratios of true positive rates and of false positive rates.",
     ),
     _between(
+        "selection_rate_difference",
+        ("selection_rate",),
+        "difference",
+        "Largest minus smallest group selection rate; the same value as demographic_parity_difference.",
+    ),
+    _between(
+        "selection_rate_ratio",
+        ("selection_rate",),
+        "ratio",
+        "Smallest divided by largest group selection rate; the same value as demographic_parity_ratio.",
+    ),
+    _between(
+        "true_positive_rate_difference",
+        ("true_positive_rate",),
+        "difference",
+        "Largest minus smallest group true positive rate; the same value as equal_opportunity_difference.",
+    ),
+    _between(
+        "true_positive_rate_ratio",
+        ("true_positive_rate",),
+        "ratio",
+        "Smallest divided by largest group true positive rate; the same value as equal_opportunity_ratio.",
+    ),
+    _between(
         "false_positive_rate_difference",
         ("false_positive_rate",),
         "difference",
@@ -179,3 +203,8 @@ REGISTRY: dict[str, MetricDeclaration] = {d.name: d for d in _DECLARATIONS}
 
 def get_metric(name: str) -> MetricDeclaration | None:
     return REGISTRY.get(name)
+
+
+def group_comparisons(rate: str) -> list[str]:
+    """Return the between-group metrics built on one rate, such as those comparing selection rates."""
+    return [d.name for d in REGISTRY.values() if d.kind == "between_groups" and d.components == (rate,)]

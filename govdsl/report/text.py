@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from govdsl.engine.results import CheckResult, ControlResult, Results
+from govdsl.engine.results import CheckResult, ControlResult, GroupResult, Results
+from govdsl.metrics.counts import ConfusionCounts
+from govdsl.metrics.fairness import rate_fraction
 
 def _number(value: float | None) -> str:
     return "undefined" if value is None else f"{value:.4f}"
+
+
+def _rate_cell(group: GroupResult, component: str) -> str:
+    """A group's rate with the counts behind it, such as `0.4234 (641/1514)`."""
+    numerator, denominator = rate_fraction(component, ConfusionCounts(**group.counts))
+    return f"{_number(group.values[component])} ({numerator}/{denominator})"
 
 
 def _table(headers: list[str], rows: list[list[str]], indent: str, numeric_from: int | None = None) -> list[str]:
@@ -39,7 +47,7 @@ def _check_lines(check: CheckResult) -> list[str]:
         components = list(check.groups[0].values)
         headers = ["group", "n"] + components
         rows = [
-            [", ".join(f"{k}={v}" for k, v in g.group.items()), str(g.n)] + [_number(g.values[c]) for c in components]
+            [", ".join(f"{k}={v}" for k, v in g.group.items()), str(g.n)] + [_rate_cell(g, c) for c in components]
             for g in check.groups
         ]
         lines.extend(_table(headers, rows, "                 ", numeric_from=1))
@@ -52,7 +60,7 @@ def _control_lines(control: ControlResult) -> list[str]:
     if control.title:
         lines.append(f"             {control.title}")
     lines.append(f"             maps: {', '.join(control.maps) or 'no clause'}")
-    if control.status == "blocked":
+    if control.status == "blocked" or not control.checks:
         lines.append(f"             {control.message}")
     for check in control.checks:
         lines.extend(_check_lines(check))
@@ -71,8 +79,8 @@ def render_text(results: Results) -> str:
         "Controls",
         "=" * 8,
     ]
-    # Failed controls first, so a CI log shows what blocks the gate before what passed.
-    ordered = sorted(results.controls, key=lambda c: (not c.blocks_gate, c.status == "pass", c.id))
+    # Controls that block the gate first, so a CI log shows them before what passed; policy order otherwise.
+    ordered = sorted(results.controls, key=lambda c: (not c.blocks_gate, c.status == "pass"))
     for control in ordered:
         lines.extend(_control_lines(control))
         lines.append("")

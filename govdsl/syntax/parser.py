@@ -131,6 +131,13 @@ def _end_span(text: str, file: str) -> Span:
 def _syntax_error(exc: UnexpectedInput, parser: Lark, file: str, text: str) -> Diagnostic:
     if isinstance(exc, UnexpectedToken) and exc.token.type == "$END":
         exc = UnexpectedEOF(exc.expected)  # type: ignore[assignment]
+    if isinstance(exc, UnexpectedEOF) and not _strip_comments(text).strip():
+        return error(
+            "E003",
+            "the file contains no policy",
+            _end_span(text, file),
+            "a policy file starts with `policy NAME {` and ends with `}`",
+        )
     if isinstance(exc, UnexpectedEOF):
         return error(
             "E003",
@@ -138,6 +145,10 @@ def _syntax_error(exc: UnexpectedInput, parser: Lark, file: str, text: str) -> D
             _end_span(text, file),
             "a `{`, `[`, `(` or string is not closed; every `policy` and `control` block ends with `}`",
         )
+    if isinstance(exc, UnexpectedCharacters) and exc.char == '"':
+        line = text.splitlines()[exc.line - 1]
+        span = Span(file, exc.line, exc.column, exc.line, len(line) + 1)
+        return error("E008", "string is not closed", span, 'add the closing `"` on the same line; strings cannot span lines')
     if isinstance(exc, UnexpectedCharacters):
         span = Span.point(file, exc.line, exc.column)
         return error(
@@ -149,14 +160,39 @@ def _syntax_error(exc: UnexpectedInput, parser: Lark, file: str, text: str) -> D
     assert isinstance(exc, UnexpectedToken)
     token = exc.token
     span = _token_span(token, file)
-    if token.type == "EQUAL" and "COMPARE" in exc.expected:
-        return error("E006", "`=` is not a comparison", span, "use `==` to compare for equality")
-    expected = f"expected {_expected_text(exc.expected, parser)}"
-    keywords = [_keyword(name, parser) for name in exc.expected]
+    acceptable = _acceptable(exc)
+    if token.type == "EQUAL" and "COMPARE" in acceptable:
+        return error(
+            "E006", "`=` is not a comparison", span, "compare with a threshold using `<=` or `>=`; `==` tests exact equality"
+        )
+    if token.type == "CONTROL" and "RBRACE" in acceptable and "CONTROL" not in acceptable:
+        return error(
+            "E009",
+            "a control cannot start inside another control",
+            span,
+            "add the missing `}` that closes the control before this one",
+        )
+    expected = f"expected {_expected_text(acceptable, parser)}"
+    keywords = [_keyword(name, parser) for name in acceptable]
     close = difflib.get_close_matches(str(token), [k for k in keywords if k], n=1)
     if token.type == "NAME" and close:
         return error("E007", f"unknown keyword `{token}`", span, f"did you mean `{close[0]}`? {expected}")
     return error("E001", f"unexpected `{token}`", span, expected)
+
+
+def _acceptable(exc: UnexpectedToken) -> set[str]:
+    """Return the terminals the parser accepts at the error; LALR's own list can include impossible ones."""
+    interactive = getattr(exc, "interactive_parser", None)
+    if interactive is not None:
+        try:
+            return set(interactive.accepts())
+        except UnexpectedInput:
+            pass
+    return set(exc.expected)
+
+
+def _strip_comments(text: str) -> str:
+    return "\n".join(line.split("#", 1)[0] for line in text.splitlines())
 
 
 def _keyword(name: str, parser: Lark) -> str | None:
