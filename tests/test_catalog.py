@@ -63,7 +63,7 @@ def test_every_parent_exists(catalogs):
 
 
 def test_id_format(catalogs):
-    eu_pattern = re.compile(r"Art\.\d+(\(\d+\)(\([a-z]\)(\([ivx]+\))?)?)?")
+    eu_pattern = re.compile(r"Art\.\d+(\(\d+\)(\([a-z]\)(\([ivx]+\))?)?)?|AnnexIV(\(\d+\)(\([a-z]\))?)?")
     nist_pattern = re.compile(r"(GOVERN|MAP|MEASURE|MANAGE)( \d+(\.\d+)?)?")
     for clause_id in catalogs.catalogs["EU-AI-ACT"].clauses:
         assert eu_pattern.fullmatch(clause_id), clause_id
@@ -136,3 +136,117 @@ def test_catalog_missing_parent(tmp_path):
 def test_catalog_files_are_in_repository():
     assert (REPO / "regulations" / "eu-ai-act.yaml").is_file()
     assert (REPO / "regulations" / "nist-ai-rmf.yaml").is_file()
+
+
+def test_iso_annex_a_has_38_controls(catalogs):
+    iso = catalogs.catalogs["ISO-42001"]
+    controls = [c for c in iso.clauses if re.fullmatch(r"A\.\d+\.\d+", c) and c not in ("A.6.1", "A.6.2")]
+    controls += [c for c in iso.clauses if re.fullmatch(r"A\.6\.\d+\.\d+", c)]
+    assert len(controls) == 38
+    assert controls[0] == "A.2.2"
+    assert "A.10.4" in controls
+    objectives = [c for c in iso.clauses if re.fullmatch(r"A\.\d+", c)]
+    assert objectives == [f"A.{n}" for n in range(2, 11)]
+
+
+def test_iso_management_clauses(catalogs):
+    iso = catalogs.catalogs["ISO-42001"]
+    for clause_id in ("4", "5", "6", "7", "8", "9", "10", "4.1", "6.1.2", "9.2", "10.2"):
+        assert clause_id in iso.clauses, clause_id
+
+
+def test_iso_annex_b_alias(catalogs):
+    assert catalogs.resolve("ISO-42001:B.6.2.4").reference == "ISO-42001:A.6.2.4"
+
+
+def test_sr_supersession_recorded_both_ways(catalogs):
+    old = catalogs.catalogs["SR-11-7"]
+    new = catalogs.catalogs["SR-26-2"]
+    assert old.superseded_by == "SR-26-2"
+    assert old.superseded_on == "2026-04-17"
+    assert new.supersedes == "SR-11-7"
+
+
+@pytest.mark.parametrize("clause_id", ["V.1", "V.2", "V.3", "V.VENDOR", "VI.F", "VI.G"])
+def test_sr_11_7_core_elements(catalogs, clause_id):
+    assert clause_id in catalogs.catalogs["SR-11-7"].clauses
+
+
+def test_every_catalog_has_sources_and_version(catalogs):
+    for catalog in catalogs.catalogs.values():
+        assert catalog.version, catalog.prefix
+        assert catalog.sources, catalog.prefix
+        for source in catalog.sources:
+            assert source["url"].startswith("http"), catalog.prefix
+
+
+def test_topics_are_short_summaries(catalogs):
+    for catalog in catalogs.catalogs.values():
+        for clause in catalog.clauses.values():
+            assert clause.title or clause.topic, clause.reference
+            assert len(clause.topic or "") <= 160, clause.reference
+
+
+def test_eu_deleted_paragraph_kept(catalogs):
+    clause = catalogs.resolve("EU-AI-ACT:Art.10(5)(a)")
+    assert clause.status == "deleted"
+    assert clause.replaced_by.startswith("Art.4a")
+
+
+def test_eu_annex_iv_present(catalogs):
+    eu = catalogs.catalogs["EU-AI-ACT"]
+    assert eu.clauses["AnnexIV(2)(g)"].parent == "AnnexIV(2)"
+    assert eu.clauses["AnnexIV(2)(g)"].assessable == "technical"
+    for article in ("Art.11", "Art.12", "Art.13", "Art.14", "Art.15", "Art.72"):
+        assert article in eu.clauses
+
+
+def test_crosswalk_endpoints_exist_with_source(catalogs):
+    (crosswalk,) = [x for x in catalogs.crosswalks if x.name == "nist-ai-rmf-to-iso-42001"]
+    assert len(crosswalk.rows) == 72
+    nist = catalogs.catalogs["NIST-AI-RMF"]
+    iso = catalogs.catalogs["ISO-42001"]
+    for from_id, to_ids, source_id, _relation in crosswalk.rows:
+        assert from_id in nist.clauses
+        assert source_id in crosswalk.sources
+        for to_id in to_ids:
+            assert to_id in iso.clauses
+
+
+def test_crosswalk_links_both_directions(catalogs):
+    forward = {link.related for link in catalogs.related("NIST-AI-RMF:MEASURE 2.11")}
+    assert forward
+    assert all(reference.startswith("ISO-42001:") for reference in forward)
+    back = next(iter(forward))
+    assert "NIST-AI-RMF:MEASURE 2.11" in {link.related for link in catalogs.related(back)}
+
+
+def write_fixture_catalogs(folder, crosswalk_text):
+    (folder / "crosswalks").mkdir()
+    for name in ("fw-a.yaml", "fw-b.yaml"):
+        (folder / name).write_text((REPO / "tests" / "data" / "coverage" / name).read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "crosswalks" / "bad.yaml").write_text(crosswalk_text, encoding="utf-8")
+
+
+def test_crosswalk_unknown_endpoint(tmp_path):
+    write_fixture_catalogs(
+        tmp_path,
+        "crosswalk: bad\nfrom: FW-A\nto: FW-B\nsources: [{id: S, title: t, url: 'https://example.org'}]\n"
+        "mappings:\n  - {from: '1.1', to: [Z], source: S}\n",
+    )
+    with pytest.raises(InvalidInputError) as caught:
+        load_catalogs(str(tmp_path))
+    (diagnostic,) = caught.value.diagnostics
+    assert diagnostic.code == "E615"
+    assert "`Z`" in diagnostic.message
+
+
+def test_crosswalk_row_without_listed_source(tmp_path):
+    write_fixture_catalogs(
+        tmp_path,
+        "crosswalk: bad\nfrom: FW-A\nto: FW-B\nsources: [{id: S, title: t, url: 'https://example.org'}]\n"
+        "mappings:\n  - {from: '1.1', to: [X], source: T}\n",
+    )
+    with pytest.raises(InvalidInputError) as caught:
+        load_catalogs(str(tmp_path))
+    assert caught.value.diagnostics[0].code == "E614"
