@@ -95,14 +95,11 @@ def compute_reductions(plan: Plan, bundle: Bundle, chunk_rows: int = DEFAULT_CHU
                 [error("E409", f"dataset `{dataset.name}` of bundle `{bundle.display_path}`: {exc}")]
             ) from None
         except EvidenceInvalid as exc:
+            help_text = f"correct `positive_label` or the columns declared at `{dataset.key}` in bundle.yaml, or the data file"
+            if isinstance(dataset.positive_label, bool):
+                help_text += '; YAML reads unquoted yes, no, on, off, true and false as booleans, so quote a text label: `positive_label: "yes"`'
             raise InvalidInputError(
-                [
-                    error(
-                        "E410",
-                        f"{exc} in bundle `{bundle.display_path}`",
-                        help=f"correct `positive_label` or the values at `{dataset.key}` in bundle.yaml, or the data file",
-                    )
-                ]
+                [error("E410", f"{exc} in bundle `{bundle.display_path}`", help=help_text)]
             ) from None
         log.info(
             "reduction %s: %d rows of `%s` in %d groups, %.3f s",

@@ -42,14 +42,27 @@ def _normalized(value: str) -> str:
 
 
 def _distinct(values: pd.Series) -> set[str]:
-    return _capped({_normalized(v) for v in pd.unique(values.dropna())[: _MAX_DISTINCT_KEPT + 1]})
+    """Return the distinct normalized values of a column chunk, at most one more than the cap."""
+    uniques = pd.Series(pd.unique(values.dropna()), dtype=object).astype(str).str.strip()
+    numbers = pd.to_numeric(uniques, errors="coerce")
+    texts = set(uniques[numbers.isna()])
+    distinct_numbers = sorted(set(numbers.dropna()))[: _MAX_DISTINCT_KEPT + 1]
+    return _capped(texts | {_normalized(repr(float(n))) for n in distinct_numbers})
+
+
+def _value_order(value: str) -> tuple:
+    """Sort numbers numerically before texts, so that capping gives the same set however data is chunked."""
+    try:
+        return (0, float(value), "")
+    except ValueError:
+        return (1, 0.0, value)
 
 
 def _capped(values: set[str]) -> set[str]:
     """Keep at most one value more than the cap, so a set past the cap still shows it is past."""
     if len(values) <= _MAX_DISTINCT_KEPT + 1:
         return values
-    return set(sorted(values)[: _MAX_DISTINCT_KEPT + 1])
+    return set(sorted(values, key=_value_order)[: _MAX_DISTINCT_KEPT + 1])
 
 
 def is_positive(values: pd.Series, positive_label) -> pd.Series:
@@ -107,25 +120,30 @@ def group_confusion_chunk(
     # Cell order within a group: 0 = TP, 1 = FP, 2 = FN, 3 = TN.
     outcome = np.where(actual, np.where(predicted, 0, 2), np.where(predicted, 1, 3))
 
-    combined = np.zeros(len(chunk), dtype=np.int64)
-    levels: list[np.ndarray] = []
+    # Combine the features' value codes one feature at a time, renumbering the groups densely
+    # after each step, so codes stay below the row count and never overflow int64.
+    group_index = np.zeros(len(chunk), dtype=np.int64)
+    group_count = 1
+    steps: list[tuple[np.ndarray, int, np.ndarray]] = []
     for feature in features:
         codes, uniques = pd.factorize(chunk[feature].fillna(MISSING_GROUP), sort=False)
-        combined = combined * len(uniques) + codes
-        levels.append(np.asarray(uniques, dtype=object))
-    if not features:
-        levels = []
-    unique_groups, group_index = np.unique(combined, return_inverse=True)
-    table = np.bincount(group_index * 4 + outcome, minlength=len(unique_groups) * 4).reshape(-1, 4)
+        merged = group_index * len(uniques) + codes
+        dense_values, group_index = np.unique(merged, return_inverse=True)
+        group_index = group_index.reshape(-1)
+        group_count = len(dense_values)
+        steps.append((dense_values, len(uniques), np.asarray(uniques, dtype=object)))
+    if len(chunk) == 0:
+        group_count = 0
+    table = np.bincount(group_index * 4 + outcome, minlength=group_count * 4).reshape(-1, 4)
 
     cells: dict[GroupKey, np.ndarray] = {}
-    for row, code in enumerate(unique_groups):
+    for group in range(group_count):
         key: list[str] = []
-        remainder = int(code)
-        for uniques in reversed(levels):
-            remainder, position = divmod(remainder, len(uniques))
-            key.append(str(uniques[position]))
-        cells[tuple(reversed(key))] = table[row].astype(np.int64)
+        position = group
+        for dense_values, level_count, uniques in reversed(steps):
+            position, code = divmod(int(dense_values[position]), level_count)
+            key.append(str(uniques[code]))
+        cells[tuple(reversed(key))] = table[group].astype(np.int64)
     return GroupConfusionState(
         features, cells, excluded, _distinct(chunk[label]), _distinct(chunk[prediction])
     )
@@ -160,7 +178,7 @@ def reduce_group_confusion(
 
 
 def _listing(values: set[str]) -> str:
-    shown = sorted(values)[:_MAX_DISTINCT_KEPT]
+    shown = sorted(values, key=_value_order)[:_MAX_DISTINCT_KEPT]
     more = " and more" if len(values) > _MAX_DISTINCT_KEPT else ""
     return ", ".join(f"`{v}`" for v in shown) + more
 
