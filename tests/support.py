@@ -31,11 +31,18 @@ def replace_in(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new), encoding="utf-8")
 
 
-def make_bundle(folder: Path, csv_text: str, sensitive_features: tuple[str, ...] = ("group",)) -> Path:
-    """Write a minimal bundle whose predictions dataset is `csv_text` (columns label, prediction, features)."""
+def make_bundle(
+    folder: Path, csv_text: str, sensitive_features: tuple[str, ...] = ("group",), positive_label: str = "1"
+) -> Path:
+    """Write a minimal bundle in `folder/bundle` whose predictions dataset is `csv_text`.
+
+    `csv_text` is the whole CSV file with columns `label`, `prediction` and the
+    sensitive features. `positive_label` is written into bundle.yaml verbatim, so
+    `'"yes"'` and `"yes"` test YAML's own typing.
+    """
     bundle = folder / "bundle"
     bundle.mkdir()
-    (bundle / "predictions.csv").write_text(textwrap.dedent(csv_text).lstrip(), encoding="utf-8")
+    (bundle / "predictions.csv").write_text(csv_text, encoding="utf-8")
     features = ", ".join(sensitive_features)
     (bundle / "bundle.yaml").write_text(
         textwrap.dedent(
@@ -55,7 +62,7 @@ def make_bundle(folder: Path, csv_text: str, sensitive_features: tuple[str, ...]
                 label_column: label
                 prediction_column: prediction
                 sensitive_features: [{features}]
-                positive_label: 1
+                positive_label: {positive_label}
                 favorable: positive
             """
         ),

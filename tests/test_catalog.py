@@ -250,3 +250,23 @@ def test_crosswalk_row_without_listed_source(tmp_path):
     with pytest.raises(InvalidInputError) as caught:
         load_catalogs(str(tmp_path))
     assert caught.value.diagnostics[0].code == "E614"
+
+
+def test_duplicate_clause_id_rejected(tmp_path):
+    path = tmp_path / "twice.yaml"
+    path.write_text(
+        "catalog: TWICE\nname: x\nversion: '1'\nsources: [{title: t, url: 'https://example.org'}]\n"
+        "clauses:\n  - {id: A, assessable: technical, title: t}\n  - {id: A, assessable: technical, title: u}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InvalidInputError) as caught:
+        load_catalog_file(path)
+    assert caught.value.diagnostics[0].code == "E603"
+
+
+def test_shipped_ids_unique_per_catalog():
+    import yaml
+
+    for path in sorted((REPO / "regulations").glob("*.yaml")):
+        ids = [clause["id"] for clause in yaml.safe_load(path.read_text(encoding="utf-8"))["clauses"]]
+        assert len(ids) == len(set(ids)), path.name

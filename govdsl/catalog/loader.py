@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import logging
 from functools import cache
 from pathlib import Path
@@ -15,19 +14,11 @@ from govdsl.catalog.crosswalk import load_crosswalk_file
 from govdsl.catalog.model import Catalog, CatalogSet, Clause
 from govdsl.diagnostics import Diagnostic, error
 from govdsl.errors import InvalidInputError
+from govdsl.yamlfiles import stringify_dates
 
 log = logging.getLogger("govdsl")
 
 
-def _stringify_dates(value):
-    """YAML reads unquoted dates as date objects; catalogs keep them as ISO strings."""
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {key: _stringify_dates(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_stringify_dates(item) for item in value]
-    return value
 
 
 def load_catalog_file(path: Path) -> Catalog:
@@ -37,7 +28,7 @@ def load_catalog_file(path: Path) -> Catalog:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise InvalidInputError([error("E601", f"cannot read catalog `{name}`: {exc}")]) from None
-    data = _stringify_dates(data)
+    data = stringify_dates(data)
     validator = jsonschema.Draft202012Validator(resources.load_package_schema("catalog.schema.json"))
     problems = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if problems:

@@ -7,7 +7,6 @@ one diagnostic per problem, naming the key, the file and what exists instead.
 from __future__ import annotations
 
 import csv
-import datetime
 import hashlib
 import logging
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ import yaml
 from govdsl import resources
 from govdsl.diagnostics import Diagnostic, Span, error
 from govdsl.errors import InvalidInputError
-from govdsl.evidence.yaml_positions import locate
+from govdsl.yamlfiles import locate, stringify_dates
 
 log = logging.getLogger("govdsl")
 
@@ -57,14 +56,6 @@ class Bundle:
         return [d for d in self.datasets.values() if d.role == role]
 
 
-def _stringify_dates(value):
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {key: _stringify_dates(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_stringify_dates(item) for item in value]
-    return value
 
 
 class _Problems:
@@ -131,7 +122,7 @@ def load_bundle(directory: str | Path) -> Bundle:
             [error("E403", f"`{file_display}` is not valid YAML: {problem}", span, "fix the YAML syntax at this position")],
             {file_display: text},
         ) from None
-    data = _stringify_dates(data)
+    data = stringify_dates(data)
 
     problems = _Problems(file_display, text)
     validator = jsonschema.Draft202012Validator(resources.load_package_schema("bundle.schema.json"))

@@ -1,14 +1,26 @@
-"""Find the line and column of a key path such as `datasets[0].path` in a YAML document."""
+"""Helpers for the YAML files govdsl reads: dates kept as ISO strings, and positions of key paths."""
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
 
 import yaml
 
 
+def stringify_dates(value):
+    """Return `value` with every date YAML parsed from an unquoted `2024-07-12` turned back into its ISO string."""
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {key: stringify_dates(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [stringify_dates(item) for item in value]
+    return value
+
+
 def locate(text: str, path: Sequence[str | int]) -> tuple[int, int] | None:
-    """Return the 1-based (line, column) of the deepest node of `path` that exists in `text`."""
+    """Return the 1-based (line, column) of the deepest node of `path`, such as `datasets[0].path`, in `text`."""
     try:
         node = yaml.compose(text)
     except yaml.YAMLError:
