@@ -114,6 +114,8 @@ def compile_command(policies: tuple[str, ...], output: str | None, as_of: dateti
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the results to this file instead of stdout.")
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="DATE", help="Evaluate as of this date (YYYY-MM-DD) instead of today (UTC).")
 @click.option("--allow-insufficient", is_flag=True, help="Do not block the gate on `insufficient` controls; the report names the controls relaxed.")
+@click.option("--param", "param_values", multiple=True, metavar="NAME=VALUE", help="Set a policy parameter, such as max_gap=0.05 or compas_fairness.max_gap=5%; repeatable. Overrides --params.")
+@click.option("--params", "params_file", type=click.Path(dir_okay=False), metavar="FILE", help="YAML file of parameter values: `name: value` or `policy: {name: value}`.")
 @_reports_errors
 def check_command(
     policies: tuple[str, ...],
@@ -122,6 +124,8 @@ def check_command(
     output: str | None,
     as_of: datetime.datetime | None,
     allow_insufficient: bool,
+    param_values: tuple[str, ...],
+    params_file: str | None,
 ) -> None:
     """Check a model bundle against policies and decide the gate.
 
@@ -131,16 +135,26 @@ def check_command(
     blocked, and 2 on invalid input (then nothing is evaluated).
     """
     from govdsl.compiler import compile_policies
-    from govdsl.engine.evaluate import evaluate
-    from govdsl.engine.evaluate import today_utc
+    from govdsl.engine.evaluate import evaluate, today_utc
+    from govdsl.engine.params import read_params_file
     from govdsl.evidence import load_bundle
     from govdsl.report import RENDERERS
 
+    command_line = _param_pairs(param_values)
+    file_values = read_params_file(params_file) if params_file else None
     plan, warnings = compile_policies(policies, as_of=as_of.date() if as_of else None)
     _print_diagnostics(warnings, plan.sources, show_info=False)
     bundle = load_bundle(bundle_dir)
     clock = (lambda: as_of.date()) if as_of else today_utc
-    results = evaluate(plan, bundle, clock=clock, allow_insufficient=allow_insufficient)
+    results = evaluate(
+        plan,
+        bundle,
+        clock=clock,
+        allow_insufficient=allow_insufficient,
+        params=command_line,
+        params_file=file_values,
+        params_file_name=params_file or "",
+    )
     _write(RENDERERS[output_format](results), output)
     sys.exit(EXIT_OK if results.gate.passed else EXIT_FINDING)
 
@@ -268,6 +282,16 @@ def catalog_show_command(target: str, output_format: str) -> None:
     except ResolveError as exc:
         raise InvalidInputError([error(exc.code, exc.message, help=exc.help)]) from None
     _write(render_clause(catalogs, clause, output_format), None)
+
+
+def _param_pairs(values: tuple[str, ...]) -> dict[str, str]:
+    pairs = {}
+    for item in values:
+        name, separator, value = item.partition("=")
+        if not separator or not name.strip():
+            raise click.BadParameter(f"`{item}` is not NAME=VALUE", param_hint="--param")
+        pairs[name.strip()] = value.strip()
+    return pairs
 
 
 def _write(text: str, output: str | None) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 COMPAS_BUNDLE = REPO / "examples" / "compas"
 COMPAS_POLICY = REPO / "policies" / "examples" / "compas.gov"
-RESULTS_SCHEMA = REPO / "docs" / "schemas" / "results-v1.schema.json"
+RESULTS_SCHEMA = REPO / "docs" / "schemas" / "results-v2.schema.json"
 
 
 def write_policy(folder: Path, text: str, name: str = "policy.gov") -> Path:

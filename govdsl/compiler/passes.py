@@ -1,23 +1,24 @@
 """The compiler passes, in order: each reads the parsed modules and what earlier passes produced.
 
-The order in PASSES is the contract: names resolve before types are checked,
-clauses resolve before the graph is built, and cycles are detected on the graph.
+The order in PASSES is the contract: names resolve before parameters and types are
+checked, clauses resolve before the graph is built, and cycles are detected on the graph.
 """
 
 from __future__ import annotations
 
 import datetime
 import difflib
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import networkx as nx
 
+from govdsl import resources
 from govdsl.catalog.model import CatalogSet, ResolveError
+from govdsl.compiler import expressions as ex
 from govdsl.compiler import plan as p
+from govdsl.compiler.modules import Unit
 from govdsl.diagnostics import Diagnostic, Span, error, info, warning
-from govdsl.metrics import registry
 from govdsl.syntax import ast
 
 SEVERITIES = ("low", "medium", "high", "critical")
@@ -25,21 +26,11 @@ ENFORCEMENTS = ("advisory", "soft", "hard")
 DEFAULT_SEVERITY = "medium"
 DEFAULT_ENFORCEMENT = "soft"
 
-# Reading the operator with the metric moved to the left: `0.8 <= x` is `x >= 0.8`.
-_MIRRORED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
-
 
 @dataclass
-class Unit:
-    """One policy file in the compiler: the parsed module, its text and its display path."""
-
-    module: ast.Module
-    text: str
-    file: str
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+class PolicyEntry:
+    policy: ast.Policy
+    unit: Unit
 
 
 @dataclass
@@ -48,16 +39,19 @@ class Context:
     catalogs: CatalogSet
     as_of: datetime.date
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    policies: dict[str, PolicyEntry] = field(default_factory=dict)
+    visible: dict[str, dict[str, str]] = field(default_factory=dict)  # file -> usable name -> policy name
     controls: dict[str, tuple[ast.Control, Unit]] = field(default_factory=dict)
+    params: dict[str, p.ParamSpec] = field(default_factory=dict)
+    param_types: dict[str, dict[str, str]] = field(default_factory=dict)  # policy -> param -> type
     control_specs: dict[str, p.ControlSpec] = field(default_factory=dict)
     check_specs: dict[str, p.CheckSpec] = field(default_factory=dict)
-    check_reduction_keys: dict[str, tuple] = field(default_factory=dict)
     reductions: dict[str, p.ReductionSpec] = field(default_factory=dict)
     clauses: dict[str, p.ClauseInfo] = field(default_factory=dict)
-    control_maps: dict[str, list[str]] = field(default_factory=dict)
     control_requires: dict[str, list[str]] = field(default_factory=dict)
     graph: nx.DiGraph = field(default_factory=nx.DiGraph)
     order: list[str] = field(default_factory=list)
+    policy_infos: list[p.PolicyInfo] = field(default_factory=list)
 
     def report(self, diagnostic: Diagnostic) -> None:
         self.diagnostics.append(diagnostic)
@@ -76,51 +70,55 @@ def _span_dict(span: Span | None) -> dict:
     return span.to_dict() if span else {}
 
 
-def _source_slice(text: str, span: Span) -> str:
-    lines = text.splitlines()
-    if span.line == span.end_line:
-        return lines[span.line - 1][span.column - 1 : span.end_column - 1]
-    parts = [lines[span.line - 1][span.column - 1 :]]
-    parts += lines[span.line : span.end_line - 1]
-    parts.append(lines[span.end_line - 1][: span.end_column - 1])
-    return " ".join(part.strip() for part in parts)
-
-
 # Pass 1
 
 
 def resolve_names(ctx: Context) -> None:
-    """Give every control its qualified id `policy.control` and check its enumerated fields."""
-    seen_policies: dict[str, Unit] = {}
+    """Register policies and controls under qualified ids, and the policy names each file can use."""
     for unit in ctx.units:
-        policy = unit.module.policy
-        if policy.name.value in seen_policies:
-            ctx.report(
-                error(
-                    "E107",
-                    f"policy `{policy.name.value}` is also defined in `{seen_policies[policy.name.value].file}`",
-                    policy.name.span,
-                    "give each policy a unique name",
-                )
-            )
-            continue
-        seen_policies[policy.name.value] = unit
-        for control in policy.controls:
-            qualified = f"{policy.name.value}.{control.name.value}"
-            if qualified in ctx.controls:
-                first = ctx.controls[qualified][0].name.span
-                ctx.report(
-                    error(
-                        "E101",
-                        f"control `{qualified}` is defined twice",
-                        control.name.span,
-                        f"the first definition is at {first.file}:{first.line}:{first.column}; rename one of them",
-                    )
-                )
+        for policy in unit.module.policies:
+            name = policy.name.value
+            if name in ctx.policies:
+                first = ctx.policies[name].unit.file
+                ctx.report(error("E107", f"policy `{name}` is also defined in `{first}`", policy.name.span, "give each policy a unique name"))
                 continue
-            ctx.controls[qualified] = (control, unit)
-            _check_enum(ctx, control.severity, SEVERITIES, "severity", "E110")
-            _check_enum(ctx, control.enforcement, ENFORCEMENTS, "enforcement", "E111")
+            ctx.policies[name] = PolicyEntry(policy, unit)
+            for control in policy.controls:
+                _register_control(ctx, policy, control, unit)
+
+    by_file = {unit.file: unit for unit in ctx.units}
+    for unit in ctx.units:
+        visible = {policy.name.value: policy.name.value for policy in unit.module.policies}
+        for declaration, target in unit.imports:
+            imported = by_file.get(target)
+            if imported is None:
+                continue
+            names = [policy.name.value for policy in imported.module.policies]
+            if declaration.alias is not None:
+                if len(names) != 1:
+                    ctx.report(
+                        error("E121", f"`{target}` defines {len(names)} policies, so an alias cannot name one", declaration.alias.span,
+                              "import it without `as` and use the policies' own names")
+                    )
+                    continue
+                visible[declaration.alias.value] = names[0]
+            else:
+                visible.update({n: n for n in names})
+        ctx.visible[unit.file] = visible
+
+
+def _register_control(ctx: Context, policy: ast.Policy, control: ast.Control, unit: Unit) -> None:
+    qualified = f"{policy.name.value}.{control.name.value}"
+    if qualified in ctx.controls:
+        first = ctx.controls[qualified][0].name.span
+        ctx.report(
+            error("E101", f"control `{qualified}` is defined twice", control.name.span,
+                  f"the first definition is at {first.file}:{first.line}:{first.column}; rename one of them")
+        )
+        return
+    ctx.controls[qualified] = (control, unit)
+    _check_enum(ctx, control.severity, SEVERITIES, "severity", "E110")
+    _check_enum(ctx, control.enforcement, ENFORCEMENTS, "enforcement", "E111")
 
 
 def _check_enum(ctx: Context, name: ast.Name | None, allowed: tuple[str, ...], what: str, code: str) -> None:
@@ -128,30 +126,106 @@ def _check_enum(ctx: Context, name: ast.Name | None, allowed: tuple[str, ...], w
         return
     hint = _did_you_mean(name.value, allowed)
     choices = ", ".join(f"`{value}`" for value in allowed)
-    ctx.report(
-        error(code, f"unknown {what} `{name.value}`", name.span, f"{hint + ' ' if hint else ''}use one of {choices}")
-    )
+    ctx.report(error(code, f"unknown {what} `{name.value}`", name.span, f"{hint + ' ' if hint else ''}use one of {choices}"))
 
 
 # Pass 2
 
 
+def _risk_tiers() -> list[str]:
+    return resources.load_package_schema("bundle.schema.json")["properties"]["model"]["properties"]["risk_tier"]["enum"]
+
+
+def resolve_params(ctx: Context) -> None:
+    """Check each parameter's type, default and per-tier values; they are bound at evaluation time."""
+    for name, entry in ctx.policies.items():
+        types: dict[str, str] = {}
+        for param in entry.policy.params:
+            type_name = param.type.text
+            if type_name not in ex.PARAM_TYPES:
+                ctx.report(
+                    error("E341", f"unknown parameter type `{type_name}`", param.type.span,
+                          f"{_did_you_mean(type_name, ex.PARAM_TYPES) or ''} types: {', '.join(ex.PARAM_TYPES)}".strip())
+                )
+                type_name = ex.ANY
+            if param.name.value in types:
+                ctx.report(error("E105", f"parameter `{param.name.value}` is declared twice in policy `{name}`", param.name.span))
+                continue
+            types[param.name.value] = type_name
+        ctx.param_types[name] = types
+
+    tiers = _risk_tiers()
+    for name, entry in ctx.policies.items():
+        for param in entry.policy.params:
+            type_name = ctx.param_types[name].get(param.name.value, ex.ANY)
+            default = _param_value(ctx, entry, param.default, type_name, param) if param.default else None
+            overrides = {}
+            for override in param.tiers:
+                if override.tier.value not in tiers:
+                    ctx.report(
+                        error("E342", f"unknown risk tier `{override.tier.value}`", override.tier.span,
+                              f"{_did_you_mean(override.tier.value, tiers) or ''} tiers: {', '.join(tiers)}".strip())
+                    )
+                    continue
+                overrides[override.tier.value] = _param_value(ctx, entry, override.value, type_name, param)
+            if param.default is None and not overrides:
+                ctx.report(
+                    warning("W343", f"parameter `{param.name.value}` has no default", param.name.span,
+                            "give a default, or every run must set it with --param or a parameters file")
+                )
+            ctx.params[f"{name}.{param.name.value}"] = p.ParamSpec(
+                f"{name}.{param.name.value}", type_name, default, param.doc.value if param.doc else None, overrides
+            )
+
+
+def _scope(ctx: Context, entry: PolicyEntry, context: str, reduction_key=None) -> ex.Scope:
+    name = entry.policy.name.value
+    return ex.Scope(
+        policy=name,
+        params=ctx.param_types.get(name, {}),
+        policies=ctx.visible.get(entry.unit.file, {}),
+        policy_params=ctx.param_types,
+        context=context,
+        report=ctx.report,
+        reduction_key=reduction_key,
+        source=entry.unit.text,
+    )
+
+
+def _param_value(ctx: Context, entry: PolicyEntry, expr: ast.Expr, type_name: str, param: ast.Param) -> dict:
+    value_type, plan = ex.check(expr, _scope(ctx, entry, "param"))
+    if type_name != ex.ANY and value_type not in (type_name, ex.ANY) and not (
+        type_name.startswith("list[") and value_type == "list[any]"
+    ):
+        ctx.report(error("E340", f"parameter `{param.name.value}` is a `{type_name}`, but this value is a `{value_type}`", expr.span))
+    return plan
+
+
+# Pass 3
+
+
 def resolve_requires(ctx: Context) -> None:
-    """Resolve `requires` entries to qualified control ids within the same policy."""
+    """Resolve `requires` entries: `name` in the same policy, or `policy.name` for a visible policy."""
     for qualified, (control, unit) in ctx.controls.items():
-        policy_name = unit.module.policy.name.value
+        policy_name = qualified.split(".", 1)[0]
+        visible = ctx.visible.get(unit.file, {})
         resolved: list[str] = []
         for name in control.requires:
-            target = f"{policy_name}.{name.value}"
-            if target not in ctx.controls:
-                local = [key.split(".", 1)[1] for key in ctx.controls if key.startswith(policy_name + ".")]
+            if len(name.parts) == 1:
+                target = f"{policy_name}.{name.parts[0]}"
+            elif len(name.parts) == 2 and name.parts[0] in visible:
+                target = f"{visible[name.parts[0]]}.{name.parts[1]}"
+            else:
                 ctx.report(
-                    error(
-                        "E102",
-                        f"control `{qualified}` requires `{name.value}`, which is not a control of policy `{policy_name}`",
-                        name.span,
-                        _did_you_mean(name.value, local) or "check the control name",
-                    )
+                    error("E102", f"`{name.text}` does not name a control", name.span,
+                          f"write `control` for this policy or `policy.control`; policies here: {', '.join(sorted(visible))}")
+                )
+                continue
+            if target not in ctx.controls:
+                candidates = [key.split(".", 1)[1] if key.startswith(policy_name + ".") else key for key in ctx.controls]
+                ctx.report(
+                    error("E102", f"control `{qualified}` requires `{name.text}`, which is not a control", name.span,
+                          _did_you_mean(name.text, candidates) or "check the control name")
                 )
                 continue
             if target == qualified:
@@ -161,186 +235,120 @@ def resolve_requires(ctx: Context) -> None:
         ctx.control_requires[qualified] = resolved
 
 
-# Pass 3
+# Pass 4
 
 
 def type_check(ctx: Context) -> None:
-    """Check each check body: a known metric, its arguments, and a numeric threshold."""
-    for qualified, (control, unit) in ctx.controls.items():
-        check_ids: list[str] = []
-        seen_names: set[str] = set()
-        for index, check in enumerate(control.checks, start=1):
-            local_name = check.name.value if check.name else str(index)
-            if local_name in seen_names:
-                ctx.report(
-                    error("E104", f"check `{local_name}` is defined twice in control `{qualified}`", check.name.span)
-                )
+    """Type-check applicability conditions, check bodies and requirements, and build their plan forms."""
+    for name, entry in ctx.policies.items():
+        policy = entry.policy
+        applies = _condition(ctx, entry, policy.applies)
+        ctx.policy_infos.append(
+            p.PolicyInfo(
+                name,
+                policy.version.value if policy.version else None,
+                entry.unit.file,
+                entry.unit.sha256,
+                policy.description.value if policy.description else None,
+                applies,
+                ex.source_of(entry.unit.text, policy.applies.span) if policy.applies else None,
+            )
+        )
+        default_waivers = tuple(s.value for s in policy.waivable_by)
+        for control in policy.controls:
+            qualified = f"{name}.{control.name.value}"
+            if ctx.controls.get(qualified, (None,))[0] is not control:
                 continue
-            seen_names.add(local_name)
-            check_id = f"{qualified}.{local_name}"
-            spec = _check_spec(ctx, check, check_id, qualified, unit)
-            if spec is not None:
-                ctx.check_specs[check_id] = spec
-                check_ids.append(check_id)
-        ctx.control_maps.setdefault(qualified, [])
-        ctx.control_specs[qualified] = p.ControlSpec(
-            id=qualified,
-            policy=unit.module.policy.name.value,
-            title=control.title.value if control.title else None,
-            description=control.description.value if control.description else None,
-            owner=control.owner.value if control.owner else None,
-            severity=control.severity.value if control.severity else DEFAULT_SEVERITY,
-            enforcement=control.enforcement.value if control.enforcement else DEFAULT_ENFORCEMENT,
-            maps=(),
-            requires=tuple(ctx.control_requires.get(qualified, [])),
-            remediation=control.remediation.value if control.remediation else None,
-            checks=tuple(check_ids),
-            span=_span_dict(control.name.span),
-        )
-
-
-def _check_spec(ctx: Context, check: ast.Check, check_id: str, control_id: str, unit: Unit) -> p.CheckSpec | None:
-    body = check.body
-    if not isinstance(body, ast.Comparison):
-        ctx.report(error("E311", "a check must compare a metric with a number", body.span))
-        return None
-    if isinstance(body.left, ast.Call) and isinstance(body.right, ast.NumberLit):
-        call, number, operator = body.left, body.right, body.operator
-    elif isinstance(body.left, ast.NumberLit) and isinstance(body.right, ast.Call):
-        call, number, operator = body.right, body.left, _MIRRORED[body.operator]
-    else:
-        ctx.report(
-            error(
-                "E311",
-                "a check must compare one metric call with one number",
-                body.span,
-                'for example `demographic_parity_difference(by = "race") <= 0.1`',
+            check_ids = _control_checks(ctx, entry, control, qualified)
+            ctx.control_specs[qualified] = p.ControlSpec(
+                id=qualified,
+                policy=name,
+                title=control.title.value if control.title else None,
+                description=control.description.value if control.description else None,
+                owner=control.owner.value if control.owner else None,
+                severity=control.severity.value if control.severity else DEFAULT_SEVERITY,
+                enforcement=control.enforcement.value if control.enforcement else DEFAULT_ENFORCEMENT,
+                maps=(),
+                requires=tuple(ctx.control_requires.get(qualified, [])),
+                remediation=control.remediation.value if control.remediation else None,
+                checks=tuple(check_ids),
+                span=_span_dict(control.name.span),
+                waivable_by=tuple(s.value for s in control.waivable_by) if control.waivable_by is not None else default_waivers,
+                tags=tuple(s.value for s in control.tags),
+                references=tuple(s.value for s in control.references),
+                applies=_condition(ctx, entry, control.applies),
+                applies_source=ex.source_of(entry.unit.text, control.applies.span) if control.applies else None,
             )
-        )
+
+
+def _condition(ctx: Context, entry: PolicyEntry, expr: ast.Expr | None) -> dict | None:
+    if expr is None:
         return None
-
-    declaration = registry.get_metric(call.function.value)
-    if declaration is None:
-        ctx.report(
-            error(
-                "E301",
-                f"unknown metric `{call.function.value}`",
-                call.function.span,
-                _did_you_mean(call.function.value, registry.REGISTRY) or "run `govdsl metrics` to list the metrics",
-            )
-        )
-        return None
-
-    arguments = _check_arguments(ctx, call, declaration)
-    if arguments is None:
-        return None
-
-    low, high = declaration.value_range
-    if not low <= number.value <= high:
-        ctx.report(
-            warning(
-                "W305",
-                f"threshold {number.text} is outside the range of `{declaration.name}` [{low:g}, {high:g}]",
-                number.span,
-                "such a check always passes or always fails; check the threshold",
-            )
-        )
-    if operator in ("==", "!="):
-        ctx.report(
-            warning(
-                "W312",
-                f"`{operator}` compares a measured rate exactly",
-                body.span,
-                "use `<=` or `>=` with a threshold instead",
-            )
-        )
-
-    features = tuple(arguments.get("by", ()))
-    ctx.check_reduction_keys[check_id] = (declaration.reduction, arguments.get("dataset"), features)
-    return p.CheckSpec(
-        id=check_id,
-        control=control_id,
-        metric=declaration.name,
-        arguments=arguments,
-        operator=operator,
-        threshold=number.value,
-        reduction="",
-        source=_source_slice(unit.text, body.span),
-        span=_span_dict(check.span),
-    )
+    type_name, plan = ex.check(expr, _scope(ctx, entry, "applies"))
+    if type_name not in (ex.BOOL, ex.ANY):
+        ctx.report(error("E334", f"`applies when` needs a condition, not a `{type_name}`", expr.span))
+    return plan
 
 
-def _check_arguments(ctx: Context, call: ast.Call, declaration: registry.MetricDeclaration) -> dict | None:
-    """Return the call's arguments as plain values, or None after reporting what is wrong."""
-    values: dict = {}
-    ok = True
-    for argument in call.arguments:
-        name = argument.name.value
-        parameter = declaration.parameter(name)
-        if parameter is None:
-            known = [param.name for param in declaration.parameters]
-            help_text = _did_you_mean(name, known)
-            if name == "by" and declaration.kind == "overall":
-                alternatives = " or ".join(f"`{m}`" for m in registry.group_comparisons(declaration.name))
-                help_text = (
-                    f"`{declaration.name}` is one value for the whole dataset; to compare groups use {alternatives}"
-                )
-            elif help_text is None:
-                help_text = f"`{declaration.name}` takes: {', '.join(known) or 'no arguments'}"
-            ctx.report(error("E302", f"`{declaration.name}` has no parameter `{name}`", argument.name.span, help_text))
-            ok = False
+def _reduction_key(ctx: Context):
+    def key(kind: str, arguments: dict) -> str:
+        features = tuple(sorted(arguments.get("by", ())))
+        dataset = arguments.get("dataset")
+        reduction_id = f"{kind}[{dataset or '@predictions'}:{'+'.join(features) or '*'}]"
+        if reduction_id not in ctx.reductions:
+            ctx.reductions[reduction_id] = p.ReductionSpec(reduction_id, kind, dataset, features)
+        return reduction_id
+
+    return key
+
+
+def _control_checks(ctx: Context, entry: PolicyEntry, control: ast.Control, qualified: str) -> list[str]:
+    check_ids: list[str] = []
+    seen: set[str] = set()
+    for index, item in enumerate(control.checks, start=1):
+        local = item.name.value if item.name else str(index)
+        if local in seen:
+            ctx.report(error("E104", f"check `{local}` is defined twice in control `{qualified}`", item.name.span if item.name else item.span))
             continue
-        if name in values:
-            ctx.report(error("E306", f"argument `{name}` is given twice", argument.name.span))
-            ok = False
-            continue
-        value = _argument_value(ctx, argument, parameter)
-        if value is None:
-            ok = False
-            continue
-        values[name] = value
-    for parameter in declaration.parameters:
-        if parameter.required and parameter.name not in values and ok:
-            ctx.report(
-                error(
-                    "E303",
-                    f"`{declaration.name}` needs the argument `{parameter.name}`",
-                    call.span,
-                    f'{parameter.doc} For example `{declaration.name}({parameter.name} = "race")`',
-                )
-            )
-            ok = False
-    return values if ok else None
+        seen.add(local)
+        check_id = f"{qualified}.{local}"
+        if isinstance(item, ast.Check):
+            source = ex.source_of(entry.unit.text, item.body.span)
+            scope = _scope(ctx, entry, "check", _reduction_key(ctx))
+            type_name, plan = ex.check(item.body, scope)
+            if type_name not in (ex.BOOL, ex.ANY):
+                hint = ex._groups_hint(type_name) or 'compare it with a threshold, for example `... <= 0.1`'
+                ctx.report(error("E334", f"a check must be a condition, not a `{type_name}`", item.body.span, hint))
+            spec = p.CheckSpec(check_id, qualified, "check", source, _span_dict(item.span), expression=plan,
+                               reductions=tuple(sorted(_reductions_in(plan))))
+        else:
+            source = ex.source_of(entry.unit.text, item.span)
+            within = None
+            if item.within is not None:
+                within_type, within = ex.check(item.within, _scope(ctx, entry, "param"))
+                if within_type not in (ex.DURATION, ex.ANY):
+                    ctx.report(error("E334", f"`within` needs a duration such as `90d`, not a `{within_type}`", item.within.span))
+            requirement = {"kind": item.kind, "subject": item.subject.value, "within": within}
+            spec = p.CheckSpec(check_id, qualified, "require", source, _span_dict(item.span), requirement=requirement)
+        ctx.check_specs[check_id] = spec
+        check_ids.append(check_id)
+    return check_ids
 
 
-def _argument_value(ctx: Context, argument: ast.Argument, parameter: registry.Parameter):
-    value = argument.value
-    if parameter.type == registry.STRING:
-        if isinstance(value, ast.StringLit):
-            return value.value
-        ctx.report(error("E304", f"argument `{parameter.name}` must be a string", value.span))
-        return None
-    # FEATURES: a string or a non-empty list of distinct strings.
-    if isinstance(value, ast.StringLit):
-        return [value.value]
-    if isinstance(value, ast.ListLit) and value.items and all(isinstance(i, ast.StringLit) for i in value.items):
-        names = [item.value for item in value.items]
-        if len(set(names)) != len(names):
-            ctx.report(error("E304", f"argument `{parameter.name}` names a column twice", value.span))
-            return None
-        return names
-    ctx.report(
-        error(
-            "E304",
-            f"argument `{parameter.name}` must be a column name or a non-empty list of column names",
-            value.span,
-            'for example `by = "race"` or `by = ["race", "sex"]`',
-        )
-    )
-    return None
+def _reductions_in(plan) -> set[str]:
+    found: set[str] = set()
+    if isinstance(plan, dict):
+        if plan.get("kind") == "metric" and "reduction" in plan:
+            found.add(plan["reduction"])
+        for value in plan.values():
+            found |= _reductions_in(value)
+    elif isinstance(plan, list):
+        for value in plan:
+            found |= _reductions_in(value)
+    return found
 
 
-# Pass 4
+# Pass 5
 
 
 def resolve_clauses(ctx: Context) -> None:
@@ -363,10 +371,7 @@ def resolve_clauses(ctx: Context) -> None:
                 continue
             _report_clause_state(ctx, clause, literal, dated)
             resolved.append(clause.reference)
-            ctx.clauses[clause.reference] = p.ClauseInfo(
-                clause.reference, clause.label, clause.assessable, clause.applies_from
-            )
-        ctx.control_maps[qualified] = resolved
+            ctx.clauses[clause.reference] = p.ClauseInfo(clause.reference, clause.label, clause.assessable, clause.applies_from)
         spec = ctx.control_specs.get(qualified)
         if spec is not None:
             ctx.control_specs[qualified] = p.ControlSpec(**{**spec.__dict__, "maps": tuple(resolved)})
@@ -377,42 +382,18 @@ def _report_clause_state(ctx: Context, clause, literal: ast.StringLit, dated: se
     if catalog.superseded_by:
         since = f" since {catalog.superseded_on}" if catalog.superseded_on else ""
         ctx.report(
-            warning(
-                "W206",
-                f"`{clause.reference}` is from {catalog.prefix}, which is superseded by {catalog.superseded_by}{since}",
-                literal.span,
-                f"map the control to the matching clause of {catalog.superseded_by} as well, or instead",
-            )
+            warning("W206", f"`{clause.reference}` is from {catalog.prefix}, which is superseded by {catalog.superseded_by}{since}",
+                    literal.span, f"map the control to the matching clause of {catalog.superseded_by} as well, or instead")
         )
     if clause.status == "deleted":
         replaced = f"; its content is now in {clause.replaced_by}" if clause.replaced_by else ""
-        ctx.report(
-            warning("W208", f"clause `{clause.reference}` was deleted by a later amendment{replaced}", literal.span)
-        )
+        ctx.report(warning("W208", f"clause `{clause.reference}` was deleted by a later amendment{replaced}", literal.span))
     if clause.applies_from and clause.applies_from > ctx.as_of.isoformat() and clause.reference not in dated:
         dated.add(clause.reference)
         ctx.report(
-            info(
-                "I207",
-                f"obligations of `{clause.reference}` apply from {clause.applies_from}, after {ctx.as_of.isoformat()}",
-                literal.span,
-                "the control is evaluated as written; results before that date show readiness, not a legal duty",
-            )
+            info("I207", f"obligations of `{clause.reference}` apply from {clause.applies_from}, after {ctx.as_of.isoformat()}",
+                 literal.span, "the control is evaluated as written; results before that date show readiness, not a legal duty")
         )
-
-
-# Pass 5
-
-
-def deduplicate_reductions(ctx: Context) -> None:
-    """Let every check over the same (reduction kind, dataset, feature set) read one shared reduction."""
-    for check_id, (kind, dataset, features) in sorted(ctx.check_reduction_keys.items()):
-        canonical = tuple(sorted(features))
-        reduction_id = f"{kind}[{dataset or '@predictions'}:{'+'.join(canonical) or '*'}]"
-        if reduction_id not in ctx.reductions:
-            ctx.reductions[reduction_id] = p.ReductionSpec(reduction_id, kind, dataset, canonical)
-        spec = ctx.check_specs[check_id]
-        ctx.check_specs[check_id] = p.CheckSpec(**{**spec.__dict__, "reduction": reduction_id})
 
 
 # Pass 6
@@ -434,7 +415,8 @@ def build_graph(ctx: Context) -> None:
             check_node = p.node_id(p.CHECK, check_id)
             graph.add_node(check_node, kind=p.CHECK)
             graph.add_edge(control_node, check_node, kind=p.HAS)
-            graph.add_edge(check_node, p.node_id(p.REDUCTION, ctx.check_specs[check_id].reduction), kind=p.READS)
+            for reduction_id in ctx.check_specs[check_id].reductions:
+                graph.add_edge(check_node, p.node_id(p.REDUCTION, reduction_id), kind=p.READS)
         for required in spec.requires:
             graph.add_edge(control_node, p.node_id(p.CONTROL, required), kind=p.REQUIRES)
 
@@ -449,16 +431,12 @@ def detect_cycles(ctx: Context) -> None:
     )
     for cycle in sorted(nx.simple_cycles(requires_graph), key=sorted):
         names = [node.split(":", 1)[1] for node in cycle]
-        start = cycle.index(min(cycle))
+        start = names.index(min(names))
         names = names[start:] + names[:start]
         control, _unit = ctx.controls[names[0]]
         ctx.report(
-            error(
-                "E103",
-                f"controls require each other in a cycle: {' -> '.join(names + [names[0]])}",
-                control.name.span,
-                "remove one `requires` entry to break the cycle",
-            )
+            error("E103", f"controls require each other in a cycle: {' -> '.join(names + [names[0]])}",
+                  control.name.span, "remove one `requires` entry to break the cycle")
         )
     if ctx.failed:
         return
@@ -470,10 +448,10 @@ def detect_cycles(ctx: Context) -> None:
 
 PASSES: tuple[tuple[str, Callable[[Context], None]], ...] = (
     ("resolve_names", resolve_names),
+    ("resolve_params", resolve_params),
     ("resolve_requires", resolve_requires),
     ("type_check", type_check),
     ("resolve_clauses", resolve_clauses),
-    ("deduplicate_reductions", deduplicate_reductions),
     ("build_graph", build_graph),
     ("detect_cycles", detect_cycles),
 )

@@ -1,17 +1,19 @@
-"""The compiled Plan: controls, checks, shared reductions, clauses and the dependency graph.
+"""The compiled Plan: policies, parameters, controls, checks, shared reductions, clauses and the graph.
 
 A Plan is plain data with relative paths only, so its JSON form is byte-identical
-on every machine for the same policy files.
+on every machine for the same policy files. Expressions are stored as trees of
+dicts with a `kind` key (see govdsl.compiler.expressions), which the engine evaluates;
+parameters and applicability stay references, bound when a bundle is evaluated.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import networkx as nx
 
-PLAN_VERSION = 1
+PLAN_VERSION = 2
 
 # Node kinds and edge kinds of the dependency graph.
 CLAUSE, CONTROL, CHECK, REDUCTION = "clause", "control", "check", "reduction"
@@ -24,6 +26,18 @@ class PolicyInfo:
     version: str | None
     file: str
     sha256: str
+    description: str | None = None
+    applies: dict | None = None
+    applies_source: str | None = None
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    name: str  # qualified: policy.param
+    type: str
+    default: dict | None
+    doc: str | None
+    tiers: dict[str, dict]
 
 
 @dataclass(frozen=True)
@@ -41,28 +55,21 @@ class ReductionSpec:
 
 @dataclass(frozen=True)
 class CheckSpec:
+    """A check (an expression) or a requirement (a model card section, an approval, an evidence file)."""
+
     id: str
     control: str
-    metric: str
-    arguments: dict
-    operator: str  # metric OPERATOR threshold, after moving the metric to the left
-    threshold: float
-    reduction: str
+    kind: str  # "check" or "require"
     source: str
     span: dict
+    expression: dict | None = None
+    requirement: dict | None = None
+    reductions: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
-        return {
-            "id": self.id,
-            "control": self.control,
-            "metric": self.metric,
-            "arguments": self.arguments,
-            "operator": self.operator,
-            "threshold": self.threshold,
-            "reduction": self.reduction,
-            "source": self.source,
-            "span": self.span,
-        }
+        data = asdict(self)
+        data["reductions"] = list(self.reductions)
+        return data
 
 
 @dataclass(frozen=True)
@@ -79,22 +86,17 @@ class ControlSpec:
     remediation: str | None
     checks: tuple[str, ...]
     span: dict
+    waivable_by: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
+    applies: dict | None = None
+    applies_source: str | None = None
 
     def to_dict(self) -> dict:
-        return {
-            "id": self.id,
-            "policy": self.policy,
-            "title": self.title,
-            "description": self.description,
-            "owner": self.owner,
-            "severity": self.severity,
-            "enforcement": self.enforcement,
-            "maps": list(self.maps),
-            "requires": list(self.requires),
-            "remediation": self.remediation,
-            "checks": list(self.checks),
-            "span": self.span,
-        }
+        data = asdict(self)
+        for key in ("maps", "requires", "checks", "waivable_by", "tags", "references"):
+            data[key] = list(data[key])
+        return data
 
 
 @dataclass(frozen=True)
@@ -105,12 +107,7 @@ class ClauseInfo:
     applies_from: str | None
 
     def to_dict(self) -> dict:
-        return {
-            "reference": self.reference,
-            "label": self.label,
-            "assessable": self.assessable,
-            "applies_from": self.applies_from,
-        }
+        return asdict(self)
 
 
 @dataclass
@@ -122,6 +119,7 @@ class Plan:
     clauses: dict[str, ClauseInfo]
     graph: nx.DiGraph = field(repr=False)
     order: list[str] = field(default_factory=list)
+    params: dict[str, ParamSpec] = field(default_factory=dict)
     # Policy texts by display path, for rendering diagnostics; not part of the serialized plan.
     sources: dict[str, str] = field(default_factory=dict, repr=False)
 
@@ -133,7 +131,8 @@ class Plan:
         ]
         return {
             "plan_version": PLAN_VERSION,
-            "policies": [p.__dict__ for p in self.policies],
+            "policies": [asdict(p) for p in self.policies],
+            "params": [asdict(self.params[key]) for key in sorted(self.params)],
             "controls": [self.controls[key].to_dict() for key in sorted(self.controls)],
             "checks": [self.checks[key].to_dict() for key in sorted(self.checks)],
             "reductions": [self.reductions[key].to_dict() for key in sorted(self.reductions)],

@@ -1,4 +1,4 @@
-"""Evaluate a Plan on a Bundle: compute each shared reduction once, then controls in dependency order.
+"""Evaluate a Plan on a Bundle: bind parameters, compute each shared reduction once, then controls in order.
 
 The clock is injected, so `--as-of DATE` makes every result reproducible.
 """
@@ -11,24 +11,36 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import yaml
+
 from govdsl import __version__
-from govdsl.compiler.plan import CONTROL, CheckSpec, ControlSpec, Plan, ReductionSpec
+from govdsl.compiler.plan import CONTROL, CheckSpec, ControlSpec, Plan
 from govdsl.diagnostics import error
 from govdsl.engine import status as st
+from govdsl.engine.expressions import (
+    Environment,
+    Evaluator,
+    MissingEvidence,
+    Trace,
+    Undefined,
+    compare,
+    metric_value,
+)
+from govdsl.engine.params import bind_params
+from govdsl.engine.requirements import evaluate_requirement
 from govdsl.engine.results import CheckResult, ClauseResult, ControlResult, Gate, GroupResult, Results
 from govdsl.errors import InvalidInputError
 from govdsl.evidence.bundle import Bundle, Dataset
+from govdsl.evidence.model_card import ModelCard, read_model_card
 from govdsl.evidence.readers import DEFAULT_CHUNK_ROWS, EvidenceReadError
 from govdsl.evidence.reductions import REDUCTION_KINDS, EvidenceInvalid, EvidenceMissing
-from govdsl.metrics import get_metric
 from govdsl.metrics.fairness import describe_group
-from govdsl.metrics.values import MetricValue
 
 log = logging.getLogger("govdsl")
 
-# Relative tolerance of threshold comparisons, so that a value computed as 0.7999999999999999
-# passes `>= 0.8`: floating-point noise must not decide a gate.
-COMPARISON_TOLERANCE = 1e-9
+__all__ = ["compare", "evaluate", "today_utc"]
+
+_MIRRORED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 
 
 @dataclass(frozen=True)
@@ -42,24 +54,7 @@ def today_utc() -> datetime.date:
     return datetime.datetime.now(datetime.timezone.utc).date()
 
 
-def compare(value: float, operator: str, threshold: float) -> bool:
-    tolerance = COMPARISON_TOLERANCE * max(1.0, abs(threshold))
-    if operator == "<=":
-        return value <= threshold + tolerance
-    if operator == "<":
-        return value < threshold - tolerance
-    if operator == ">=":
-        return value >= threshold - tolerance
-    if operator == ">":
-        return value > threshold + tolerance
-    if operator == "==":
-        return abs(value - threshold) <= tolerance
-    if operator == "!=":
-        return abs(value - threshold) > tolerance
-    raise ValueError(f"unknown comparison operator {operator!r}")
-
-
-def _select_dataset(bundle: Bundle, spec: ReductionSpec) -> Dataset:
+def _select_dataset(bundle: Bundle, spec) -> Dataset:
     if spec.dataset is not None:
         dataset = bundle.datasets.get(spec.dataset)
         if dataset is None:
@@ -76,7 +71,7 @@ def _select_dataset(bundle: Bundle, spec: ReductionSpec) -> Dataset:
 
 
 def compute_reductions(plan: Plan, bundle: Bundle, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> dict[str, _Reduced]:
-    """Compute every reduction of the plan once; unreadable evidence is invalid input."""
+    """Compute every reduction of the plan once; unreadable or contradictory evidence is invalid input."""
     reduced: dict[str, _Reduced] = {}
     for reduction_id, spec in sorted(plan.reductions.items()):
         try:
@@ -98,9 +93,7 @@ def compute_reductions(plan: Plan, bundle: Bundle, chunk_rows: int = DEFAULT_CHU
             help_text = f"correct `positive_label` or the columns declared at `{dataset.key}` in bundle.yaml, or the data file"
             if isinstance(dataset.positive_label, bool):
                 help_text += '; YAML reads unquoted yes, no, on, off, true and false as booleans, so quote a text label: `positive_label: "yes"`'
-            raise InvalidInputError(
-                [error("E410", f"{exc} in bundle `{bundle.display_path}`", help=help_text)]
-            ) from None
+            raise InvalidInputError([error("E410", f"{exc} in bundle `{bundle.display_path}`", help=help_text)]) from None
         log.info(
             "reduction %s: %d rows of `%s` in %d groups, %.3f s",
             reduction_id,
@@ -113,85 +106,137 @@ def compute_reductions(plan: Plan, bundle: Bundle, chunk_rows: int = DEFAULT_CHU
     return reduced
 
 
+def _read_card(bundle: Bundle) -> ModelCard | None:
+    if bundle.model_card is None:
+        return None
+    display = bundle.model_card.relative_to(bundle.root).as_posix()
+    try:
+        return read_model_card(bundle.model_card, display)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise InvalidInputError(
+            [error("E412", f"cannot read model card `{display}` of bundle `{bundle.display_path}`: {exc}",
+                   help="a model card is UTF-8 Markdown, or YAML when its name ends in .yaml")]
+        ) from None
+
+
 def _format(value: float) -> str:
     return f"{value:.4f}"
 
 
-def _check_message(spec: CheckSpec, value: MetricValue, passed: bool, features: tuple[str, ...]) -> str:
-    comparison = f"{spec.operator} {spec.threshold:g}"
-    if passed:
-        return f"{spec.metric} is {_format(value.value)}, which is {comparison}"
-    text = f"{spec.metric} is {_format(value.value)}, which is not {comparison}"
-    details = []
-    for component, (low, high) in value.extremes.items():
-        low_group = next(g for g in value.groups if g.key == low)
-        high_group = next(g for g in value.groups if g.key == high)
-        details.append(
-            f"{component.replace('_', ' ')} ranges from {_format(low_group.rates[component])} "
-            f"({describe_group(features, low)}) to {_format(high_group.rates[component])} "
-            f"({describe_group(features, high)})"
+def _show(value) -> str:
+    if isinstance(value, float):
+        return _format(value)
+    if isinstance(value, str):
+        return f'"{value}"'
+    return str(value)
+
+
+def _operand(source: str, value) -> str:
+    if not source:
+        return f"{value:g}" if isinstance(value, float) else _show(value)
+    return f"{source} = {_show(value)}"
+
+
+def _check_message(status: str, trace: Trace, spec: CheckSpec) -> str:
+    failed = [c for c in trace.comparisons if not c.holds]
+    if status == st.PASS:
+        parts = [
+            f"{_operand(c.left_source, c.left)} {c.operator} {_operand(c.right_source, c.right)}" for c in trace.comparisons[:3]
+        ]
+        return "holds: " + "; ".join(parts) if parts else "holds"
+    parts = []
+    for comparison in failed[:3]:
+        parts.append(
+            f"{_operand(comparison.left_source, comparison.left)} is not {comparison.operator}"
+            f" {_operand(comparison.right_source, comparison.right)}"
         )
-    if details:
-        text += "; " + "; ".join(details)
+    if trace.failing_groups:
+        groups = ", ".join(f"{label} ({_show(value)})" for label, value in trace.failing_groups[:6])
+        more = f" and {len(trace.failing_groups) - 6} more" if len(trace.failing_groups) > 6 else ""
+        parts = [f"fails for {groups}{more}"] + parts[:1]
+    text = "does not hold: " + "; ".join(parts) if parts else "does not hold"
+    for measurement in trace.measurements[:1]:
+        value = measurement.value
+        for component, (low, high) in value.extremes.items():
+            rates = {g.key: g.rates[component] for g in value.groups}
+            text += (
+                f"; {component.replace('_', ' ')} ranges from {_format(rates[low])} ({describe_group(measurement.features, low)})"
+                f" to {_format(rates[high])} ({describe_group(measurement.features, high)})"
+            )
     return text
 
 
-def evaluate_check(spec: CheckSpec, reduced: _Reduced) -> CheckResult:
-    base = dict(
-        id=spec.id,
-        metric=spec.metric,
-        arguments=spec.arguments,
-        operator=spec.operator,
-        threshold=spec.threshold,
-        source=spec.source,
-        dataset=reduced.dataset.name if reduced.dataset else None,
-    )
-    if reduced.problem is not None:
-        return CheckResult(status=st.ERROR, message=f"missing evidence: {reduced.problem}", reason=reduced.problem, **base)
+def _simple_comparison(expression: dict, trace: Trace) -> tuple[str | None, float | None]:
+    """Return (operator, threshold) read as `metric OPERATOR threshold` for a check of that shape."""
+    if expression.get("kind") != "compare" or len(expression["operands"]) != 2 or not trace.comparisons:
+        return None, None
+    left, right = expression["operands"]
+    comparison = trace.comparisons[0]
+    if left.get("kind") == "metric" and isinstance(comparison.right, (int, float)):
+        return comparison.operator, comparison.right
+    if right.get("kind") == "metric" and isinstance(comparison.left, (int, float)):
+        return _MIRRORED[comparison.operator], comparison.left
+    return None, None
 
-    declaration = get_metric(spec.metric)
-    table = reduced.table
-    value: MetricValue = declaration.load()(table, declaration.components)
-    groups = tuple(
-        GroupResult(dict(zip(table.features, g.key)), g.counts.n, g.counts.to_dict(), dict(g.rates)) for g in value.groups
-    )
-    extremes = {
-        component: {"lowest": dict(zip(table.features, low)), "highest": dict(zip(table.features, high))}
-        for component, (low, high) in value.extremes.items()
-    }
-    details = dict(
-        overall=dict(value.overall_rates), groups=groups, rows_excluded=table.rows_excluded, extremes=extremes
-    )
-    if value.value is None:
-        return CheckResult(
-            status=st.INSUFFICIENT,
-            message=f"{spec.metric} cannot be computed: {value.reason}",
-            reason=value.reason,
-            **base,
-            **details,
+
+def evaluate_check(spec: CheckSpec, environment: Environment) -> CheckResult:
+    evaluator = Evaluator(environment)
+    reason = None
+    try:
+        status = st.PASS if evaluator.evaluate(spec.expression) else st.FAIL
+        message = None
+    except Undefined as exc:
+        status, reason = st.INSUFFICIENT, str(exc)
+        message = f"cannot be decided: {exc}"
+    except MissingEvidence as exc:
+        status, reason = st.ERROR, str(exc)
+        message = f"missing evidence: {exc}"
+    trace = evaluator.trace
+    if message is None:
+        message = _check_message(status, trace, spec)
+    operator, threshold = _simple_comparison(spec.expression, trace)
+    details: dict = {}
+    if trace.measurements:
+        primary = trace.measurements[0]
+        value = primary.value
+        details = dict(
+            metric=primary.metric,
+            arguments=primary.arguments,
+            dataset=primary.dataset,
+            value=value.value,
+            overall=dict(value.overall_rates),
+            groups=tuple(
+                GroupResult(dict(zip(primary.features, g.key)), g.counts.n, g.counts.to_dict(), dict(g.rates))
+                for g in value.groups
+            ),
+            rows_excluded=primary.rows_excluded,
+            extremes={
+                component: {"lowest": dict(zip(primary.features, low)), "highest": dict(zip(primary.features, high))}
+                for component, (low, high) in value.extremes.items()
+            },
         )
-    passed = compare(value.value, spec.operator, spec.threshold)
+        if details["value"] is None and status == st.INSUFFICIENT and not reason:
+            reason = value.reason
     return CheckResult(
-        status=st.PASS if passed else st.FAIL,
-        message=_check_message(spec, value, passed, table.features),
-        value=value.value,
-        **base,
+        id=spec.id,
+        kind="check",
+        status=status,
+        message=message,
+        source=spec.source,
+        reason=reason,
+        operator=operator,
+        threshold=threshold,
+        comparisons=tuple(
+            {"source": c.source, "left": c.left, "operator": c.operator, "right": c.right, "holds": c.holds}
+            for c in trace.comparisons
+        ),
+        failing_groups=tuple({"group": label, "value": value} for label, value in trace.failing_groups),
         **details,
     )
 
 
-def _blocked_check(spec: CheckSpec, reason: str) -> CheckResult:
-    return CheckResult(
-        id=spec.id,
-        metric=spec.metric,
-        arguments=spec.arguments,
-        operator=spec.operator,
-        threshold=spec.threshold,
-        source=spec.source,
-        status=st.BLOCKED,
-        message=f"not evaluated: {reason}",
-        reason=reason,
-    )
+def _unevaluated(spec: CheckSpec, status: str, reason: str) -> CheckResult:
+    return CheckResult(id=spec.id, kind=spec.kind, status=status, message=f"not evaluated: {reason}", source=spec.source, reason=reason)
 
 
 def _control_result(spec: ControlSpec, status: str, message: str, checks, allow_insufficient: bool) -> ControlResult:
@@ -211,15 +256,33 @@ def _control_result(spec: ControlSpec, status: str, message: str, checks, allow_
         remediation=spec.remediation,
         owner=spec.owner,
         checks=tuple(checks),
+        waivable_by=spec.waivable_by,
+        tags=spec.tags,
+        references=spec.references,
     )
 
 
-def _control_message(status: str, checks: list[CheckResult]) -> str:
+def _control_message(checks: list[CheckResult]) -> str:
     if not checks:
         return "the control has no checks, so nothing shows it is met"
     counts = {s: sum(1 for c in checks if c.status == s) for s in st.ALL}
     summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     return f"{len(checks)} check{'s' if len(checks) != 1 else ''}: {summary}"
+
+
+def _applicability(condition: dict | None, source: str | None, environment: Environment) -> tuple[bool, str | None]:
+    """Return whether a condition holds, and the reason to show when it does not; raise MissingEvidence."""
+    if condition is None:
+        return True, None
+    evaluator = Evaluator(environment)
+    try:
+        holds = bool(evaluator.evaluate(condition))
+    except Undefined as exc:
+        raise MissingEvidence(str(exc)) from None
+    if holds:
+        return True, None
+    observed = ", ".join(f"{name} = {value!r}" for name, value in evaluator.trace.fields) or "no bundle fields read"
+    return False, f"not applicable: `{source}` is false for this bundle ({observed})"
 
 
 def evaluate(
@@ -229,10 +292,31 @@ def evaluate(
     clock: Callable[[], datetime.date] = today_utc,
     allow_insufficient: bool = False,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    params: dict[str, str] | None = None,
+    params_file: dict[str, object] | None = None,
+    params_file_name: str = "",
 ) -> Results:
     """Evaluate every control of the plan and decide the gate."""
     as_of = clock()
+    bound = bind_params(plan, bundle.model, as_of, params, params_file, params_file_name)
+    card = _read_card(bundle)
     reduced = compute_reductions(plan, bundle, chunk_rows)
+
+    def metric(node: dict):
+        entry = reduced[node["reduction"]]
+        if entry.problem is not None:
+            raise MissingEvidence(entry.problem)
+        return metric_value(node, entry.table), entry.table, entry.dataset.name
+
+    environment = Environment({name: b.value for name, b in bound.items()}, bundle.model, card, as_of, metric)
+
+    policy_state: dict[str, tuple[str, str | None]] = {}
+    for policy in plan.policies:
+        try:
+            applies, reason = _applicability(policy.applies, policy.applies_source, environment)
+            policy_state[policy.name] = (st.PASS if applies else st.SKIPPED, reason)
+        except MissingEvidence as exc:
+            policy_state[policy.name] = (st.ERROR, f"cannot decide whether policy `{policy.name}` applies: {exc}")
 
     control_results: dict[str, ControlResult] = {}
     for node in plan.order:
@@ -240,26 +324,15 @@ def evaluate(
         if kind != CONTROL:
             continue
         spec = plan.controls[name]
-        unmet = [r for r in spec.requires if control_results[r].status not in (st.PASS, st.WAIVED)]
-        if unmet:
-            reason = "requires " + ", ".join(f"`{r}` ({control_results[r].status})" for r in unmet)
-            checks = [_blocked_check(plan.checks[c], reason) for c in spec.checks]
-            control_results[name] = _control_result(spec, st.BLOCKED, reason, checks, allow_insufficient)
-            continue
-        checks = [evaluate_check(plan.checks[c], reduced[plan.checks[c].reduction]) for c in spec.checks]
-        status = st.combine_checks([c.status for c in checks])
-        control_results[name] = _control_result(
-            spec, status, _control_message(status, checks), checks, allow_insufficient
-        )
+        result = _evaluate_control(plan, spec, bundle, environment, policy_state[spec.policy], control_results, allow_insufficient)
+        control_results[name] = result
 
     controls = tuple(control_results[key] for key in plan.controls)  # policy order
     clauses = []
     for reference, info in sorted(plan.clauses.items()):
         mapped = tuple((c.id, c.status) for c in controls if reference in c.maps)
         clauses.append(
-            ClauseResult(
-                reference, info.label, info.assessable, info.applies_from, st.combine_clause([s for _, s in mapped]), mapped
-            )
+            ClauseResult(reference, info.label, info.assessable, info.applies_from, st.combine_clause([s for _, s in mapped]), mapped)
         )
 
     blocking = tuple(c.id for c in controls if c.blocks_gate)
@@ -277,7 +350,37 @@ def evaluate(
             for d in sorted(bundle.datasets.values(), key=lambda d: d.name)
         ],
     }
-    policies = tuple(
-        {"name": p.name, "version": p.version, "file": p.file, "sha256": p.sha256} for p in plan.policies
-    )
-    return Results(__version__, as_of.isoformat(), policies, bundle_info, controls, tuple(clauses), gate)
+    policies = tuple({"name": p.name, "version": p.version, "file": p.file, "sha256": p.sha256} for p in plan.policies)
+    parameters = tuple(b.to_dict() for b in bound.values())
+    return Results(__version__, as_of.isoformat(), policies, bundle_info, controls, tuple(clauses), gate, parameters)
+
+
+def _evaluate_control(plan, spec, bundle, environment, policy_state, control_results, allow_insufficient) -> ControlResult:
+    checks = [plan.checks[c] for c in spec.checks]
+    policy_status, policy_reason = policy_state
+    if policy_status != st.PASS:
+        results = [_unevaluated(c, policy_status, policy_reason) for c in checks]
+        return _control_result(spec, policy_status, policy_reason, results, allow_insufficient)
+    try:
+        applies, reason = _applicability(spec.applies, spec.applies_source, environment)
+    except MissingEvidence as exc:
+        reason = f"cannot decide whether the control applies: {exc}"
+        results = [_unevaluated(c, st.ERROR, reason) for c in checks]
+        return _control_result(spec, st.ERROR, reason, results, allow_insufficient)
+    if not applies:
+        results = [_unevaluated(c, st.SKIPPED, reason) for c in checks]
+        return _control_result(spec, st.SKIPPED, reason, results, allow_insufficient)
+    # A required control that does not apply to this bundle does not block its dependants.
+    unmet = [r for r in spec.requires if control_results[r].status not in (st.PASS, st.WAIVED, st.SKIPPED)]
+    if unmet:
+        reason = "requires " + ", ".join(f"`{r}` ({control_results[r].status})" for r in unmet)
+        results = [_unevaluated(c, st.BLOCKED, reason) for c in checks]
+        return _control_result(spec, st.BLOCKED, reason, results, allow_insufficient)
+    results = []
+    for check in checks:
+        if check.kind == "require":
+            results.append(evaluate_requirement(check, bundle, environment))
+        else:
+            results.append(evaluate_check(check, environment))
+    status = st.combine_checks([c.status for c in results])
+    return _control_result(spec, status, _control_message(results), results, allow_insufficient)

@@ -1,6 +1,6 @@
 """Results of one evaluation as plain data: per check, per control, per clause, and the gate decision.
 
-`to_dict` gives the JSON form described by docs/schemas/results-v1.schema.json:
+`to_dict` gives the JSON form described by docs/schemas/results-v2.schema.json:
 an undefined value is None (JSON null) with a reason beside it, never NaN.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-RESULTS_SCHEMA_VERSION = "1.0"
+RESULTS_SCHEMA_VERSION = "2.0"
 
 
 def _number(value: float | None) -> float | None:
@@ -36,14 +36,17 @@ class GroupResult:
 
 @dataclass(frozen=True)
 class CheckResult:
+    """One check or requirement. The metric fields describe the first metric the check read, if any."""
+
     id: str
-    metric: str
-    arguments: dict
-    operator: str
-    threshold: float
+    kind: str  # "check" or "require"
     status: str
     message: str
     source: str
+    metric: str | None = None
+    arguments: dict | None = None
+    operator: str | None = None
+    threshold: float | None = None
     value: float | None = None
     reason: str | None = None
     dataset: str | None = None
@@ -51,13 +54,23 @@ class CheckResult:
     groups: tuple[GroupResult, ...] = ()
     rows_excluded: int = 0
     extremes: dict[str, dict] = field(default_factory=dict)
+    comparisons: tuple[dict, ...] = ()
+    failing_groups: tuple[dict, ...] = ()
+    requirement: dict | None = None
 
     def to_dict(self) -> dict:
+        comparison = None
+        if self.operator is not None and self.threshold is not None:
+            comparison = {"operator": self.operator, "threshold": _number(self.threshold)}
         return {
             "id": self.id,
+            "kind": self.kind,
             "metric": self.metric,
             "arguments": self.arguments,
-            "comparison": {"operator": self.operator, "threshold": self.threshold},
+            "comparison": comparison,
+            "comparisons": list(self.comparisons),
+            "failing_groups": list(self.failing_groups),
+            "requirement": self.requirement,
             "status": self.status,
             "value": _number(self.value),
             "reason": self.reason,
@@ -85,9 +98,15 @@ class ControlResult:
     remediation: str | None
     owner: str | None
     checks: tuple[CheckResult, ...]
+    waivable_by: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         return {
+            "waivable_by": list(self.waivable_by),
+            "tags": list(self.tags),
+            "references": list(self.references),
             "id": self.id,
             "title": self.title,
             "severity": self.severity,
@@ -154,9 +173,11 @@ class Results:
     controls: tuple[ControlResult, ...]
     clauses: tuple[ClauseResult, ...]
     gate: Gate
+    parameters: tuple[dict, ...] = ()
 
     def to_dict(self) -> dict:
         return {
+            "parameters": list(self.parameters),
             "schema_version": RESULTS_SCHEMA_VERSION,
             "govdsl_version": self.govdsl_version,
             "as_of": self.as_of,

@@ -41,6 +41,7 @@ class Dataset:
     sensitive_features: tuple[str, ...] = ()
     positive_label: str | int | bool | None = None
     favorable: str | None = None
+    declared_sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -257,6 +258,7 @@ def _load_dataset(root: Path, display: str, index: int, raw: dict, problems: _Pr
         sensitive_features=tuple(features),
         positive_label=raw.get("positive_label"),
         favorable=raw.get("favorable"),
+        declared_sha256=raw.get("sha256") if isinstance(raw.get("sha256"), str) else None,
     )
 
 

@@ -101,6 +101,11 @@ def _spread(
     return values, None, groups, extremes
 
 
+def per_group(table: GroupedConfusion, components: tuple[str, ...]) -> MetricValue:
+    """Compute one rate per group; the value is per group, so the scalar value is None without a reason."""
+    return MetricValue(None, None, _overall_rates(table, components), _group_values(table, components))
+
+
 def between_groups_difference(table: GroupedConfusion, components: tuple[str, ...]) -> MetricValue:
     """Largest minus smallest group rate; with several components, the largest of those differences."""
     values, undefined, groups, extremes = _spread(table, components, lambda low, high: high - low)

@@ -55,6 +55,13 @@ _BY = Parameter(
     True,
     "Sensitive feature column, or list of columns, whose values (or combinations of values) form the groups.",
 )
+_BY_OPTIONAL = Parameter(
+    "by",
+    FEATURES,
+    False,
+    "Sensitive feature column, or list of columns; with it, the metric gives one value per group,"
+    " which a check compares through an aggregate such as `max(...)` or a quantifier such as `every g in ...`.",
+)
 _DATASET = Parameter(
     "dataset",
     STRING,
@@ -85,7 +92,7 @@ def _overall(rate: str) -> MetricDeclaration:
         value_range=(0.0, 1.0),
         reduction="group_confusion",
         implementation=f"{_IMPL}:overall_rate",
-        parameters=(_DATASET,),
+        parameters=(_BY_OPTIONAL, _DATASET),
         better="higher" if rate == "true_positive_rate" else "lower",
         edge_cases=(_UNDEFINED_RATE,),
     )

@@ -1,4 +1,4 @@
-"""Results as JSON, as described by docs/schemas/results-v1.schema.json."""
+"""Results as JSON, as described by docs/schemas/results-v2.schema.json."""
 
 from __future__ import annotations
 

@@ -32,9 +32,12 @@ def _table(headers: list[str], rows: list[list[str]], indent: str, numeric_from:
 
 def _check_lines(check: CheckResult) -> list[str]:
     name = check.id.rsplit(".", 1)[1]
-    lines = [f"    {check.status.upper():<12} check {name}: {check.source}"]
+    if check.kind == "require":
+        lines = [f"    {check.status.upper():<12} {check.source}"]
+    else:
+        lines = [f"    {check.status.upper():<12} check {name}: {check.source}"]
     lines.append(f"                 {check.message}")
-    if check.status in ("blocked", "error"):
+    if check.status in ("blocked", "error", "skipped") or check.kind == "require":
         return lines
     if check.overall:
         total = sum(g.n for g in check.groups)
@@ -60,8 +63,10 @@ def _control_lines(control: ControlResult) -> list[str]:
     if control.title:
         lines.append(f"             {control.title}")
     lines.append(f"             maps: {', '.join(control.maps) or 'no clause'}")
-    if control.status == "blocked" or not control.checks:
+    if control.status in ("blocked", "skipped") or not control.checks:
         lines.append(f"             {control.message}")
+        if control.status == "skipped":
+            return lines
     for check in control.checks:
         lines.extend(_check_lines(check))
     if control.status not in ("pass", "skipped", "waived") and control.remediation:
@@ -75,10 +80,11 @@ def render_text(results: Results) -> str:
     lines = [
         f"govdsl {results.govdsl_version}: policy {policies}",
         f"bundle {results.bundle['path']}: {model['id']} {model['version']} (risk tier {model['risk_tier']}), as of {results.as_of}",
-        "",
-        "Controls",
-        "=" * 8,
     ]
+    if results.parameters:
+        values = ", ".join(f"{p['name']} = {p['value']} ({p['source']})" for p in results.parameters)
+        lines.append(f"parameters: {values}")
+    lines += ["", "Controls", "=" * 8]
     # Controls that block the gate first, so a CI log shows them before what passed; policy order otherwise.
     ordered = sorted(results.controls, key=lambda c: (not c.blocks_gate, c.status == "pass"))
     for control in ordered:

@@ -6,7 +6,7 @@ laid out differently compare equal.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from govdsl.diagnostics import Span
 
@@ -17,13 +17,40 @@ def _span() -> Span:
 
 @dataclass(frozen=True)
 class Node:
-    pass
+    def children(self) -> list[Node]:
+        """Return the child nodes in field order, for visitors that walk the whole tree."""
+        found: list[Node] = []
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if isinstance(value, Node):
+                found.append(value)
+            elif isinstance(value, tuple):
+                found.extend(v for v in value if isinstance(v, Node))
+        return found
+
+    def walk(self):
+        """Yield this node and every node below it, depth first."""
+        yield self
+        for child in self.children():
+            yield from child.walk()
 
 
 @dataclass(frozen=True)
 class Name(Node):
     value: str
     span: Span = _span()
+
+
+@dataclass(frozen=True)
+class DottedName(Node):
+    """A possibly qualified name such as `base.data_quality`."""
+
+    parts: tuple[str, ...]
+    span: Span = _span()
+
+    @property
+    def text(self) -> str:
+        return ".".join(self.parts)
 
 
 @dataclass(frozen=True)
@@ -56,6 +83,53 @@ class NumberLit(Expr):
 
 
 @dataclass(frozen=True)
+class PercentLit(Expr):
+    """`80%`: `value` is the fraction 0.8."""
+
+    value: float
+    text: str = field(compare=False)
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class DurationLit(Expr):
+    """`90d`, `12w`, `48h` or `1y`: `days` is the length in days (a year is 365 days)."""
+
+    days: float
+    text: str = field(compare=False)
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class DateLit(Expr):
+    value: str  # ISO 8601, YYYY-MM-DD
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class BoolLit(Expr):
+    value: bool
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class NameRef(Expr):
+    """A bare name: a parameter, a quantifier variable, or a built-in object such as `model`."""
+
+    name: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Field(Expr):
+    """Field access, such as `model.risk_tier` or `card.intended_use`."""
+
+    target: Expr
+    name: Name
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
 class ListLit(Expr):
     items: tuple[Expr, ...]
     span: Span = _span()
@@ -63,14 +137,14 @@ class ListLit(Expr):
 
 @dataclass(frozen=True)
 class Argument(Node):
-    name: Name
+    name: Name | None  # None for a positional argument
     value: Expr
     span: Span = _span()
 
 
 @dataclass(frozen=True)
 class Call(Expr):
-    """A metric call with named arguments, such as `false_positive_rate_difference(by = "race")`."""
+    """A metric or built-in function call, such as `false_positive_rate_difference(by = "race")`."""
 
     function: Name
     arguments: tuple[Argument, ...]
@@ -78,10 +152,43 @@ class Call(Expr):
 
 
 @dataclass(frozen=True)
-class Comparison(Expr):
+class Unary(Expr):
+    operator: str  # "-" or "not"
+    operand: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Binary(Expr):
+    operator: str  # "+", "-", "*", "/", "and", "or"
     left: Expr
-    operator: str
     right: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Compare(Expr):
+    """A comparison, possibly chained: `0.8 <= x <= 1.25` holds when every adjacent pair holds."""
+
+    operands: tuple[Expr, ...]
+    operators: tuple[str, ...]  # "<", "<=", ">", ">=", "==", "!=", "in", "not in", "matches"
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Exists(Expr):
+    target: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Quantifier(Expr):
+    """`every g in selection_rate(by = "race"): g >= 0.8`; the kind is every, any or no."""
+
+    kind: str
+    variable: Name
+    domain: Expr
+    body: Expr
     span: Span = _span()
 
 
@@ -96,6 +203,45 @@ class Check(Node):
 
 
 @dataclass(frozen=True)
+class Require(Node):
+    """A requirement on documents or process: a model card section, an approval, or an evidence file."""
+
+    name: Name | None
+    kind: str  # "card_section", "approval" or "evidence"
+    subject: StringLit
+    within: Expr | None = None
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class TypeRef(Node):
+    name: Name
+    argument: Name | None = None
+    span: Span = _span()
+
+    @property
+    def text(self) -> str:
+        return f"{self.name.value}[{self.argument.value}]" if self.argument else self.name.value
+
+
+@dataclass(frozen=True)
+class TierOverride(Node):
+    tier: Name
+    value: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Param(Node):
+    name: Name
+    type: TypeRef
+    default: Expr | None = None
+    doc: StringLit | None = None
+    tiers: tuple[TierOverride, ...] = ()
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
 class Control(Node):
     name: Name
     title: StringLit | None = None
@@ -104,25 +250,46 @@ class Control(Node):
     maps: tuple[StringLit, ...] = ()
     severity: Name | None = None
     enforcement: Name | None = None
-    requires: tuple[Name, ...] = ()
+    waivable_by: tuple[StringLit, ...] | None = None
+    tags: tuple[StringLit, ...] = ()
+    references: tuple[StringLit, ...] = ()
+    requires: tuple[DottedName, ...] = ()
     remediation: StringLit | None = None
-    checks: tuple[Check, ...] = ()
+    applies: Expr | None = None
+    checks: tuple[Check | Require, ...] = ()
     span: Span = _span()
 
 
 @dataclass(frozen=True)
 class Policy(Node):
     name: Name
-    version: StringLit | None
-    controls: tuple[Control, ...]
+    version: StringLit | None = None
+    description: StringLit | None = None
+    waivable_by: tuple[StringLit, ...] = ()
+    applies: Expr | None = None
+    params: tuple[Param, ...] = ()
+    controls: tuple[Control, ...] = ()
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Import(Node):
+    path: StringLit
+    alias: Name | None = None
     span: Span = _span()
 
 
 @dataclass(frozen=True)
 class Module(Node):
-    """One parsed policy file: its policy and the comments found in it, in source order."""
+    """One parsed policy file: its imports, its policies and its comments, in source order."""
 
     file: str
-    policy: Policy
-    comments: tuple[Comment, ...] = ()
+    imports: tuple[Import, ...] = ()
+    policies: tuple[Policy, ...] = ()
+    comments: tuple[Comment, ...] = field(default=(), compare=False)
     span: Span = _span()
+
+    @property
+    def policy(self) -> Policy:
+        """The file's first policy; most files hold exactly one."""
+        return self.policies[0]

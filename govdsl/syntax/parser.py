@@ -5,12 +5,12 @@ The grammar is grammar/govdsl.lark, loaded once and parsed with Lark's LALR pars
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import threading
 from functools import cache
 from pathlib import Path
 
-import lark
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from lark.lexer import PatternStr
@@ -26,9 +26,16 @@ _TERMINAL_DESCRIPTIONS = {
     "STRING": "a string",
     "NUMBER": "a number",
     "COMPARE": "a comparison operator",
+    "PERCENT": "a percentage",
+    "DURATION": "a duration",
+    "DATE": "a date",
+    "QUANTIFIER": "`every`, `any` or `no`",
+    "ADD_OPERATOR": "`+` or `-`",
+    "MUL_OPERATOR": "`*` or `/`",
+    "NOT_IN": "`not in`",
     "$END": "end of file",
 }
-_MAX_EXPECTED_SHOWN = 12
+_MAX_EXPECTED_SHOWN = 20
 
 _ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
 
@@ -72,11 +79,18 @@ def parse(text: str, file: str = "<string>") -> ast.Module:
         comment_tokens = list(_comments.tokens)
 
     builder = _AstBuilder(file)
-    policy = builder.transform(tree).children[0] if isinstance(tree, lark.Tree) else tree
+    items = builder.transform(tree).children
     if builder.diagnostics:
         raise InvalidInputError(builder.diagnostics, {file: text})
+    imports = tuple(item for item in items if isinstance(item, ast.Import))
+    policies = tuple(item for item in items if isinstance(item, ast.Policy))
+    if not policies:
+        raise InvalidInputError(
+            [error("E011", "the file contains no policy", _end_span(text, file), "add `policy NAME { ... }`")],
+            {file: text},
+        )
     comments = tuple(ast.Comment(str(t), _token_span(t, file)) for t in comment_tokens)
-    return ast.Module(file, policy, comments, policy.span)
+    return ast.Module(file, imports, policies, comments, Span(file, 1, 1, *_end_position(text)))
 
 
 def parse_file(path: str | Path, display_name: str | None = None) -> tuple[ast.Module, str]:
@@ -121,6 +135,11 @@ def _expected_text(expected: set[str] | frozenset[str], parser: Lark) -> str:
     if more > 0:
         text += f" or {more} more"
     return text
+
+
+def _end_position(text: str) -> tuple[int, int]:
+    lines = text.splitlines() or [""]
+    return len(lines), len(lines[-1]) + 1
 
 
 def _end_span(text: str, file: str) -> Span:
@@ -203,9 +222,12 @@ def _keyword(name: str, parser: Lark) -> str | None:
     return None
 
 
+_DURATION_DAYS = {"d": 1.0, "w": 7.0, "h": 1.0 / 24.0, "y": 365.0}
+
+
 @v_args(meta=True)
 class _AstBuilder(Transformer):
-    """Turn Lark's parse tree into AST nodes, collecting diagnostics for repeated control fields."""
+    """Turn Lark's parse tree into AST nodes, collecting diagnostics for repeated fields."""
 
     def __init__(self, file: str) -> None:
         super().__init__()
@@ -217,6 +239,23 @@ class _AstBuilder(Transformer):
 
     def _name(self, token: Token) -> ast.Name:
         return ast.Name(str(token), _token_span(token, self.file))
+
+    def _fields(self, items, owner: str) -> dict[str, object]:
+        """Collect `(key, value, meta)` items, reporting keys given more than once."""
+        collected: dict[str, object] = {}
+        for key, value, item_meta in items:
+            if key in collected:
+                self.diagnostics.append(
+                    error(
+                        "E005",
+                        f"`{key}` is given more than once in {owner}",
+                        self._span(item_meta),
+                        f"keep one `{key}`; a list field takes several values in one `[...]`",
+                    )
+                )
+                continue
+            collected[key] = value
+        return collected
 
     # Literals
 
@@ -255,38 +294,118 @@ class _AstBuilder(Transformer):
         (token,) = children
         return ast.NumberLit(float(token), str(token), self._span(meta))
 
+    def percent(self, meta, children):
+        (token,) = children
+        return ast.PercentLit(float(str(token)[:-1]) / 100.0, str(token), self._span(meta))
+
+    def duration(self, meta, children):
+        (token,) = children
+        text = str(token)
+        return ast.DurationLit(float(text[:-1]) * _DURATION_DAYS[text[-1]], text, self._span(meta))
+
+    def date(self, meta, children):
+        (token,) = children
+        text = str(token)
+        try:
+            datetime.date.fromisoformat(text)
+        except ValueError:
+            self.diagnostics.append(
+                error("E010", f"`{text}` is not a valid date", _token_span(token, self.file), "write dates as YYYY-MM-DD")
+            )
+        return ast.DateLit(text, self._span(meta))
+
+    def true(self, meta, children):
+        return ast.BoolLit(True, self._span(meta))
+
+    def false(self, meta, children):
+        return ast.BoolLit(False, self._span(meta))
+
+    def name(self, meta, children):
+        (token,) = children
+        return ast.NameRef(str(token), self._span(meta))
+
     def list(self, meta, children):
         items = tuple(child for child in children if child is not None)
         return ast.ListLit(items, self._span(meta))
 
     # Expressions
 
-    def argument(self, meta, children):
+    def field(self, meta, children):
+        target, name = children
+        return ast.Field(target, self._name(name), self._span(meta))
+
+    def named_argument(self, meta, children):
         name, value = children
         return ast.Argument(self._name(name), value, self._span(meta))
 
-    def arguments(self, meta, children):
-        return tuple(children)
+    def positional_argument(self, meta, children):
+        (value,) = children
+        return ast.Argument(None, value, self._span(meta))
 
     def call(self, meta, children):
-        name, arguments = children
-        return ast.Call(self._name(name), arguments or (), self._span(meta))
+        name, *arguments = children
+        return ast.Call(self._name(name), tuple(a for a in arguments if a is not None), self._span(meta))
 
-    def comparison(self, meta, children):
+    def negate(self, meta, children):
+        (operand,) = children
+        return ast.Unary("-", operand, self._span(meta))
+
+    def not_(self, meta, children):
+        (operand,) = children
+        return ast.Unary("not", operand, self._span(meta))
+
+    def binary(self, meta, children):
         left, operator, right = children
-        return ast.Comparison(left, str(operator), right, self._span(meta))
+        return ast.Binary(str(operator), left, right, self._span(meta))
+
+    def and_(self, meta, children):
+        left, right = children
+        return ast.Binary("and", left, right, self._span(meta))
+
+    def or_(self, meta, children):
+        left, right = children
+        return ast.Binary("or", left, right, self._span(meta))
+
+    def compare(self, meta, children):
+        operands = tuple(children[0::2])
+        operators = tuple(" ".join(str(op).split()) for op in children[1::2])
+        return ast.Compare(operands, operators, self._span(meta))
+
+    def exists(self, meta, children):
+        (target,) = children
+        return ast.Exists(target, self._span(meta))
+
+    def quantifier(self, meta, children):
+        kind, variable, domain, body = children
+        return ast.Quantifier(str(kind), self._name(variable), domain, body, self._span(meta))
 
     # Declarations
 
-    def string_items(self, meta, children):
-        return tuple(children)
+    def string_list(self, meta, children):
+        return tuple(child for child in children if child is not None)
 
-    def name_items(self, meta, children):
-        return tuple(self._name(token) for token in children)
+    def dotted_name(self, meta, children):
+        return ast.DottedName(tuple(str(token) for token in children), self._span(meta))
 
     def check(self, meta, children):
         name, body = children
         return ast.Check(self._name(name) if name is not None else None, body, self._span(meta))
+
+    def require_card_section(self, meta, children):
+        return ("card_section", children[0], None)
+
+    def require_approval(self, meta, children):
+        return ("approval", children[0], children[1])
+
+    def require_evidence(self, meta, children):
+        return ("evidence", children[0], None)
+
+    def require(self, meta, children):
+        name, (kind, subject, within) = children
+        return ast.Require(self._name(name) if name is not None else None, kind, subject, within, self._span(meta))
+
+    def applies(self, meta, children):
+        return ("applies", children[0], meta)
 
     def field_title(self, meta, children):
         return ("title", children[0], meta)
@@ -301,10 +420,19 @@ class _AstBuilder(Transformer):
         return ("remediation", children[0], meta)
 
     def field_maps(self, meta, children):
-        return ("maps", children[0] or (), meta)
+        return ("maps", children[0], meta)
+
+    def field_tags(self, meta, children):
+        return ("tags", children[0], meta)
+
+    def field_references(self, meta, children):
+        return ("references", children[0], meta)
+
+    def field_waivable_by(self, meta, children):
+        return ("waivable_by", children[0], meta)
 
     def field_requires(self, meta, children):
-        return ("requires", children[0] or (), meta)
+        return ("requires", tuple(child for child in children if child is not None), meta)
 
     def field_severity(self, meta, children):
         return ("severity", self._name(children[0]), meta)
@@ -315,47 +443,49 @@ class _AstBuilder(Transformer):
     def control(self, meta, children):
         name_token, *items = children
         name = self._name(name_token)
-        fields: dict[str, object] = {}
-        checks: list[ast.Check] = []
-        for item in items:
-            if isinstance(item, ast.Check):
-                checks.append(item)
-                continue
-            key, value, item_meta = item
-            if key in fields:
-                self.diagnostics.append(
-                    error(
-                        "E005",
-                        f"`{key}` is given more than once in control `{name.value}`",
-                        self._span(item_meta),
-                        f"keep one `{key}`; a list field takes several values in one `[...]`",
-                    )
-                )
-                continue
-            fields[key] = value
+        checks = [item for item in items if isinstance(item, (ast.Check, ast.Require))]
+        fields = self._fields([i for i in items if isinstance(i, tuple)], f"control `{name.value}`")
         return ast.Control(name=name, checks=tuple(checks), span=self._span(meta), **fields)
+
+    def type_ref(self, meta, children):
+        name, argument = children
+        return ast.TypeRef(self._name(name), self._name(argument) if argument is not None else None, self._span(meta))
+
+    def param_doc(self, meta, children):
+        return ("doc", children[0], meta)
+
+    def param_tier(self, meta, children):
+        tier, value = children
+        return ast.TierOverride(self._name(tier), value, self._span(meta))
+
+    def param_body(self, meta, children):
+        return list(children)
+
+    def param(self, meta, children):
+        name_token, type_ref, default, body = children
+        body = body or []
+        fields = self._fields([i for i in body if isinstance(i, tuple)], f"parameter `{name_token}`")
+        tiers = tuple(i for i in body if isinstance(i, ast.TierOverride))
+        return ast.Param(self._name(name_token), type_ref, default, fields.get("doc"), tiers, self._span(meta))
 
     def policy_version(self, meta, children):
         return ("version", children[0], meta)
 
+    def policy_description(self, meta, children):
+        return ("description", children[0], meta)
+
+    def policy_waivable_by(self, meta, children):
+        return ("waivable_by", children[0], meta)
+
     def policy(self, meta, children):
         name_token, *items = children
-        version: ast.StringLit | None = None
-        controls: list[ast.Control] = []
-        for item in items:
-            if isinstance(item, ast.Control):
-                controls.append(item)
-                continue
-            _, value, item_meta = item
-            if version is not None:
-                self.diagnostics.append(
-                    error(
-                        "E005",
-                        f"`version` is given more than once in policy `{name_token}`",
-                        self._span(item_meta),
-                        "keep one `version`",
-                    )
-                )
-                continue
-            version = value
-        return ast.Policy(self._name(name_token), version, tuple(controls), self._span(meta))
+        controls = tuple(item for item in items if isinstance(item, ast.Control))
+        params = tuple(item for item in items if isinstance(item, ast.Param))
+        fields = self._fields([i for i in items if isinstance(i, tuple)], f"policy `{name_token}`")
+        return ast.Policy(
+            self._name(name_token), params=params, controls=controls, span=self._span(meta), **fields
+        )
+
+    def import_decl(self, meta, children):
+        path, alias = children
+        return ast.Import(path, self._name(alias) if alias is not None else None, self._span(meta))

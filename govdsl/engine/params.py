@@ -1,0 +1,144 @@
+"""Bind policy parameters to values: the command line over a parameters file over the risk tier over the default."""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from govdsl.compiler.plan import Plan
+from govdsl.diagnostics import Diagnostic, error
+from govdsl.engine.expressions import Duration, Environment, Evaluator, display
+from govdsl.errors import InvalidInputError
+
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)([dwhy])$")
+_DURATION_DAYS = {"d": 1.0, "w": 7.0, "h": 1.0 / 24.0, "y": 365.0}
+
+
+@dataclass(frozen=True)
+class BoundParam:
+    name: str
+    type: str
+    value: object
+    source: str  # "default", "tier high", "file PATH" or "command line"
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "type": self.type, "value": display(self.value), "source": self.source}
+
+
+def parse_value(text, type_name: str):
+    """Convert a value from the command line (text) or a parameters file (YAML) to a parameter's type."""
+    if type_name == "number":
+        if isinstance(text, (int, float)) and not isinstance(text, bool):
+            return float(text)
+        raw = str(text).strip()
+        if raw.endswith("%"):
+            return float(raw[:-1]) / 100.0
+        return float(raw)
+    if type_name == "bool":
+        if isinstance(text, bool):
+            return text
+        lowered = str(text).strip().lower()
+        if lowered in ("true", "false"):
+            return lowered == "true"
+        raise ValueError("expected true or false")
+    if type_name == "duration":
+        match = _DURATION.match(str(text).strip())
+        if not match:
+            raise ValueError("expected a duration such as 90d, 12w, 48h or 1y")
+        return Duration(float(match.group(1)) * _DURATION_DAYS[match.group(2)])
+    if type_name == "date":
+        if isinstance(text, datetime.date):
+            return text
+        return datetime.date.fromisoformat(str(text).strip())
+    if type_name.startswith("list["):
+        items = text if isinstance(text, list) else [item.strip() for item in str(text).split(",") if item.strip()]
+        element = type_name[5:-1]
+        return [parse_value(item, element) for item in items]
+    if isinstance(text, (dict, list)):
+        raise ValueError("expected a single value")
+    return str(text)
+
+
+def _resolve_name(plan: Plan, name: str) -> str | None:
+    if name in plan.params:
+        return name
+    matches = [qualified for qualified in plan.params if qualified.split(".", 1)[1] == name]
+    return matches[0] if len(matches) == 1 else None
+
+
+def read_params_file(path: str) -> dict[str, object]:
+    """Read a YAML parameters file: `name: value` pairs, or `policy: {name: value}` mappings."""
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InvalidInputError([error("E704", f"parameters file `{path}` not found")]) from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise InvalidInputError([error("E704", f"cannot read parameters file `{path}`: {exc}")]) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise InvalidInputError([error("E704", f"parameters file `{path}` must be a mapping of names to values")])
+    flat: dict[str, object] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            flat.update({f"{key}.{inner}": item for inner, item in value.items()})
+        else:
+            flat[str(key)] = value
+    return flat
+
+
+def bind_params(
+    plan: Plan,
+    model: dict,
+    as_of: datetime.date,
+    command_line: dict[str, str] | None = None,
+    file_values: dict[str, object] | None = None,
+    file_name: str = "",
+) -> dict[str, BoundParam]:
+    """Give every parameter its value; raise InvalidInputError naming each unknown, mistyped or unset parameter."""
+    diagnostics: list[Diagnostic] = []
+    explicit: dict[str, tuple[object, str]] = {}
+    for values, source, code in ((file_values or {}, f"file {file_name}", "E705"), (command_line or {}, "command line", "E701")):
+        for name, raw in values.items():
+            qualified = _resolve_name(plan, name)
+            if qualified is None:
+                close = difflib.get_close_matches(name, list(plan.params), n=1)
+                ambiguous = [q for q in plan.params if q.split(".", 1)[1] == name]
+                help_text = (
+                    f"`{name}` is declared by several policies; write one of {', '.join(ambiguous)}"
+                    if ambiguous
+                    else (f"did you mean `{close[0]}`?" if close else f"parameters: {', '.join(sorted(plan.params)) or 'none'}")
+                )
+                diagnostics.append(error(code, f"unknown parameter `{name}` from the {source}", help=help_text))
+                continue
+            spec = plan.params[qualified]
+            try:
+                explicit[qualified] = (parse_value(raw, spec.type), source)
+            except (ValueError, TypeError) as exc:
+                diagnostics.append(
+                    error("E702", f"parameter `{qualified}` is a `{spec.type}`; `{raw}` from the {source} is not ({exc})")
+                )
+    evaluator = Evaluator(Environment({}, model, None, as_of))
+    bound: dict[str, BoundParam] = {}
+    tier = model.get("risk_tier")
+    for name, spec in sorted(plan.params.items()):
+        if name in explicit:
+            value, source = explicit[name]
+        elif tier in spec.tiers:
+            value, source = evaluator.evaluate(spec.tiers[tier]), f"tier {tier}"
+        elif spec.default is not None:
+            value, source = evaluator.evaluate(spec.default), "default"
+        else:
+            diagnostics.append(
+                error("E703", f"parameter `{name}` has no value", help=f"set it with --param {name}=VALUE or in a parameters file")
+            )
+            continue
+        bound[name] = BoundParam(name, spec.type, value, source)
+    if diagnostics:
+        raise InvalidInputError(diagnostics)
+    return bound
