@@ -163,7 +163,7 @@ def check_command(
 @click.argument("policies", nargs=-1, required=True)
 @click.option("--framework", "frameworks", multiple=True, help="Framework prefix to report, such as EU-AI-ACT; repeatable. Default: every framework the policies map to.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json", "csv", "markdown"]), default="text", show_default=True, help="Output format.")
-@click.option("--min-coverage", type=click.FloatRange(0, 100), help="Exit with status 1 when a framework covers less than this percentage of its leaf clauses.")
+@click.option("--min-coverage", type=click.FloatRange(0, 100), callback=lambda c, p, v: _finite(v, p), help="Exit with status 1 when a framework covers less than this percentage of its leaf clauses.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the matrix to this file instead of stdout.")
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="DATE", help="Date (YYYY-MM-DD) that decides which obligations still lie in the future; default today (UTC).")
 @_reports_errors
@@ -192,17 +192,35 @@ def coverage_command(
     _print_diagnostics(warnings, plan.sources)
     coverage = compute_coverage(plan, catalogs, chosen or None, min_coverage=min_coverage)
     _write(COVERAGE_RENDERERS[output_format](coverage), output)
+    if coverage.below_minimum and output_format != "text":
+        click.echo(
+            f"govdsl: coverage below the minimum of {min_coverage:g}%: {', '.join(coverage.below_minimum)}", err=True
+        )
     sys.exit(EXIT_FINDING if coverage.below_minimum else EXIT_OK)
 
 
-def _framework_prefix(catalogs, name: str) -> str:
+def _finite(value: float | None, parameter: click.Parameter) -> float | None:
+    if value is not None and value != value:  # NaN is the only value unequal to itself
+        raise click.BadParameter("must be a number from 0 to 100", param=parameter)
+    return value
+
+
+def _framework_prefix(catalogs, name: str, option: str | None = "--framework") -> str:
+    import difflib
+
     from govdsl.catalog.model import reference_key
 
     for prefix in catalogs.catalogs:
         if reference_key(prefix) == reference_key(name):
             return prefix
     known = ", ".join(catalogs.catalogs)
-    raise click.BadParameter(f"unknown framework `{name}`; known frameworks: {known}", param_hint="--framework")
+    close = difflib.get_close_matches(name.strip().upper(), list(catalogs.catalogs), n=1)
+    hint = f"did you mean `{close[0]}`? " if close else ""
+    if option is None:
+        raise InvalidInputError(
+            [error("E202", f"unknown framework `{name}`", help=f"{hint}known frameworks: {known}; a clause is FRAMEWORK:ID")]
+        )
+    raise click.BadParameter(f"unknown framework `{name}`; {hint}known frameworks: {known}", param_hint=option)
 
 
 @main.command("metrics")
@@ -274,7 +292,7 @@ def catalog_show_command(target: str, output_format: str) -> None:
 
     catalogs = load_catalogs()
     if ":" not in target:
-        prefix = _framework_prefix(catalogs, target)
+        prefix = _framework_prefix(catalogs, target, option=None)
         _write(render_catalog(catalogs, catalogs.catalogs[prefix], output_format), None)
         return
     try:

@@ -291,7 +291,7 @@ def test_catalog_show_unknown_clause():
 def test_coverage_command_formats():
     text = invoke("coverage", COMPAS_POLICY, "--as-of", "2026-12-04")
     assert text.exit_code == 0
-    assert "EU-AI-ACT: EU Artificial Intelligence Act" in text.stdout
+    assert "EU-AI-ACT: EU Artificial Intelligence Act (Regulation (EU) 2024/1689)\n" in text.stdout
     assert "uncovered" in text.stdout
     data = json.loads(invoke("coverage", COMPAS_POLICY, "--format", "json").stdout)
     assert [f["framework"] for f in data["frameworks"]] == ["EU-AI-ACT", "NIST-AI-RMF"]
@@ -299,7 +299,7 @@ def test_coverage_command_formats():
     assert nist["overall"]["total"] == 72
     assert nist["overall"]["covered"] == 1
     csv_text = invoke("coverage", COMPAS_POLICY, "--format", "csv", "--framework", "ISO-42001").stdout
-    assert csv_text.startswith("framework,clause,")
+    assert csv_text.startswith("framework,superseded_by,clause,")
     assert "compas_fairness." in csv_text  # derived through the NIST to ISO crosswalk
     markdown = invoke("coverage", COMPAS_POLICY, "--format", "markdown").stdout
     assert markdown.startswith("## EU-AI-ACT")
@@ -324,3 +324,35 @@ def test_superseded_reference_warns(tmp_path):
     assert result.exit_code == 0
     assert "warning[W206]" in result.stderr
     assert "superseded by SR-26-2 since 2026-04-17" in result.stderr
+
+
+def test_check_marks_deleted_and_superseded(tmp_path):
+    policy = write_policy(
+        tmp_path,
+        'policy p { control c { maps ["EU-AI-ACT:Art.10(5)(a)", "SR-11-7:V.3", "EU-AI-ACT:Art.9(8)", "EU-AI-ACT:Art.10(2)(f)"]'
+        " check selection_rate() <= 1 } }",
+    )
+    result = invoke("check", policy, "--bundle", COMPAS_BUNDLE, "--as-of", "2026-12-04", "--format", "json")
+    clauses = json.loads(result.stdout)["clauses"]
+    by_reference = {c["reference"]: c for c in clauses}
+    assert by_reference["EU-AI-ACT:Art.10(5)(a)"]["clause_status"] == "deleted"
+    assert by_reference["SR-11-7:V.3"]["superseded_by"] == "SR-26-2"
+    order = [c["reference"] for c in clauses]
+    assert order.index("EU-AI-ACT:Art.9(8)") < order.index("EU-AI-ACT:Art.10(2)(f)")  # document order
+
+
+def test_catalog_show_unknown_framework_suggests():
+    result = invoke("catalog", "show", "EU-AI-ACTS")
+    assert result.exit_code == 2
+    assert "did you mean `EU-AI-ACT`?" in result.stderr
+    assert "--framework" not in result.stderr
+
+
+def test_min_coverage_rejects_nan():
+    assert invoke("coverage", COMPAS_POLICY, "--min-coverage", "nan").exit_code == 2
+
+
+def test_min_coverage_note_for_csv():
+    result = invoke("coverage", COMPAS_POLICY, "--format", "csv", "--min-coverage", "50")
+    assert result.exit_code == 1
+    assert "coverage below the minimum of 50%" in result.stderr

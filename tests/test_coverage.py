@@ -69,6 +69,7 @@ def test_parent_mapping_not_counted(plan, catalogs):
     assert rows["1"].leaf is False
     assert rows["1"].counted is False
     assert rows["1"].controls == (("p.parent", None),)
+    assert rows["1"].status == "parent"
     assert rows["1.2"].status == "uncovered"  # the parent mapping does not cover its children
 
 
@@ -101,6 +102,17 @@ def test_derived_in_reverse_direction(tmp_path, catalogs):
 def test_min_coverage(plan, catalogs):
     assert compute_coverage(plan, catalogs, min_coverage=30).below_minimum == ()
     assert compute_coverage(plan, catalogs, min_coverage=40).below_minimum == ("FW-A",)
+
+
+def test_min_coverage_uses_exact_share(plan, catalogs):
+    # 1 of 3 is 33.33...%, shown as 33.3; a minimum of 33.34 must still fail.
+    assert compute_coverage(plan, catalogs, min_coverage=33.34).below_minimum == ("FW-A",)
+    assert compute_coverage(plan, catalogs, min_coverage=33.3).below_minimum == ()
+
+
+def test_repeated_framework_listed_once(plan, catalogs):
+    coverage = compute_coverage(plan, catalogs, ["FW-A", "FW-A"])
+    assert [f.framework for f in coverage.frameworks] == ["FW-A"]
 
 
 def test_evaluated_statuses(plan, catalogs):
@@ -144,5 +156,25 @@ def test_text_and_markdown_rendering(plan, catalogs):
     assert "leaf clauses covered: 1 of 3 (33.3%)" in text
     assert "derived, not counted: p.leaf via FW-A:1.1" in text
     markdown = COVERAGE_RENDERERS["markdown"](coverage)
-    assert "| 1 (parent) | covered |" in markdown
+    assert "| 1 (parent, not counted) | parent |" in markdown
     assert "| X | uncovered | technical | - | p.leaf via FW-A:1.1 |" in markdown
+
+
+def test_supersession_follows_as_of(tmp_path, catalogs):
+    path = write_policy(tmp_path, 'policy q { control c { maps ["FW-B:X"] } }')
+    _, before = compile_policies([str(path)], catalogs, as_of=datetime.date(2025, 12, 31))
+    _, after = compile_policies([str(path)], catalogs, as_of=datetime.date(2026, 1, 1))
+    assert [d.code for d in before] == []
+    assert [d.code for d in after] == ["W206"]
+
+
+def test_successor_mapping_silences_supersession(tmp_path, catalogs):
+    path = write_policy(tmp_path, 'policy q { control c { maps ["FW-B:X", "FW-A:1.1"] } }')
+    _, diagnostics = compile_policies([str(path)], catalogs, as_of=datetime.date(2026, 12, 4))
+    assert diagnostics == []
+
+
+def test_deleted_clause_has_no_date_note(tmp_path, catalogs):
+    path = write_policy(tmp_path, 'policy q { control c { maps ["FW-A:3.1"] } }')
+    _, diagnostics = compile_policies([str(path)], catalogs, as_of=datetime.date(2000, 1, 1))
+    assert [d.code for d in diagnostics] == ["W208"]

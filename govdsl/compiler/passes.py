@@ -369,17 +369,33 @@ def resolve_clauses(ctx: Context) -> None:
             if clause.reference in resolved:
                 ctx.report(warning("W204", f"clause `{clause.reference}` is mapped twice", literal.span))
                 continue
-            _report_clause_state(ctx, clause, literal, dated)
+            _report_clause_state(ctx, clause, literal, dated, control)
             resolved.append(clause.reference)
-            ctx.clauses[clause.reference] = p.ClauseInfo(clause.reference, clause.label, clause.assessable, clause.applies_from)
+            catalog = ctx.catalogs.catalogs[clause.catalog]
+            ctx.clauses[clause.reference] = p.ClauseInfo(
+                clause.reference,
+                clause.label,
+                clause.assessable,
+                clause.applies_from,
+                clause.status,
+                catalog.superseded_by if _superseded(catalog, ctx.as_of) else None,
+                list(catalog.clauses).index(clause.id),
+            )
         spec = ctx.control_specs.get(qualified)
         if spec is not None:
             ctx.control_specs[qualified] = p.ControlSpec(**{**spec.__dict__, "maps": tuple(resolved)})
 
 
-def _report_clause_state(ctx: Context, clause, literal: ast.StringLit, dated: set[str]) -> None:
+def _superseded(catalog, as_of: datetime.date) -> bool:
+    if not catalog.superseded_by:
+        return False
+    return catalog.superseded_on is None or catalog.superseded_on <= as_of.isoformat()
+
+
+def _report_clause_state(ctx: Context, clause, literal: ast.StringLit, dated: set[str], control: ast.Control) -> None:
     catalog = ctx.catalogs.catalogs[clause.catalog]
-    if catalog.superseded_by:
+    maps_successor = any(m.value.strip().upper().startswith(f"{catalog.superseded_by}:") for m in control.maps) if catalog.superseded_by else False
+    if _superseded(catalog, ctx.as_of) and not maps_successor:
         since = f" since {catalog.superseded_on}" if catalog.superseded_on else ""
         ctx.report(
             warning("W206", f"`{clause.reference}` is from {catalog.prefix}, which is superseded by {catalog.superseded_by}{since}",
@@ -388,6 +404,7 @@ def _report_clause_state(ctx: Context, clause, literal: ast.StringLit, dated: se
     if clause.status == "deleted":
         replaced = f"; its content is now in {clause.replaced_by}" if clause.replaced_by else ""
         ctx.report(warning("W208", f"clause `{clause.reference}` was deleted by a later amendment{replaced}", literal.span))
+        return
     if clause.applies_from and clause.applies_from > ctx.as_of.isoformat() and clause.reference not in dated:
         dated.add(clause.reference)
         ctx.report(

@@ -105,6 +105,9 @@ class ClauseInfo:
     label: str
     assessable: str
     applies_from: str | None
+    status: str = "in_force"  # in_force, amended or deleted
+    superseded_by: str | None = None  # the successor catalog, once it has superseded this clause's catalog
+    position: int = 0  # index in its catalog, for listing clauses in document order
 
     def to_dict(self) -> dict:
         return asdict(self)

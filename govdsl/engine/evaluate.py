@@ -329,10 +329,19 @@ def evaluate(
 
     controls = tuple(control_results[key] for key in plan.controls)  # policy order
     clauses = []
-    for reference, info in sorted(plan.clauses.items()):
+    for reference, info in sorted(plan.clauses.items(), key=lambda item: (item[0].split(":", 1)[0], item[1].position)):
         mapped = tuple((c.id, c.status) for c in controls if reference in c.maps)
         clauses.append(
-            ClauseResult(reference, info.label, info.assessable, info.applies_from, st.combine_clause([s for _, s in mapped]), mapped)
+            ClauseResult(
+                reference,
+                info.label,
+                info.assessable,
+                info.applies_from,
+                st.combine_clause([s for _, s in mapped]),
+                mapped,
+                info.status,
+                info.superseded_by,
+            )
         )
 
     blocking = tuple(c.id for c in controls if c.blocks_gate)

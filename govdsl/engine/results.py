@@ -130,9 +130,13 @@ class ClauseResult:
     applies_from: str | None
     status: str
     controls: tuple[tuple[str, str], ...]  # (control id, control status)
+    clause_status: str = "in_force"
+    superseded_by: str | None = None
 
     def to_dict(self) -> dict:
         return {
+            "clause_status": self.clause_status,
+            "superseded_by": self.superseded_by,
             "reference": self.reference,
             "label": self.label,
             "assessable": self.assessable,

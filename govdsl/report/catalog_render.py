@@ -8,7 +8,8 @@ from govdsl.catalog.model import Catalog, CatalogSet, Clause
 
 
 def catalog_summary(catalog: Catalog) -> dict:
-    leaves = catalog.leaves()
+    all_leaves = catalog.leaves()
+    leaves = [c for c in all_leaves if c.status != "deleted"]
     return {
         "framework": catalog.prefix,
         "name": catalog.name,
@@ -17,6 +18,7 @@ def catalog_summary(catalog: Catalog) -> dict:
         "clauses": len(catalog.clauses),
         "leaf_clauses": len(leaves),
         "technical_leaf_clauses": sum(1 for c in leaves if c.assessable == "technical"),
+        "deleted_leaf_clauses": len(all_leaves) - len(leaves),
         "supersedes": catalog.supersedes,
         "superseded_by": catalog.superseded_by,
         "file": catalog.path,
@@ -33,11 +35,10 @@ def render_catalog_list(catalogs: CatalogSet, output_format: str) -> str:
     lines = []
     width = max(len(s["framework"]) for s in summaries)
     for s in summaries:
-        status = f"  superseded by {s['superseded_by']}" if s["superseded_by"] else ""
-        lines.append(
-            f"{s['framework']:<{width}}  {s['clauses']:>4} clauses, {s['leaf_clauses']:>4} leaves"
-            f" ({s['technical_leaf_clauses']} technical)  {s['name']}, {s['version']}{status}"
-        )
+        status = f"; superseded by {s['superseded_by']}" if s["superseded_by"] else ""
+        deleted = f", {s['deleted_leaf_clauses']} deleted" if s["deleted_leaf_clauses"] else ""
+        counts = f"{s['clauses']:>4} clauses, {s['leaf_clauses']:>4} leaves ({s['technical_leaf_clauses']:>2} technical{deleted})"
+        lines.append(f"{s['framework']:<{width}}  {counts:<48}  {s['name']}{status}")
     for crosswalk in catalogs.crosswalks:
         lines.append(f"crosswalk {crosswalk.name}: {crosswalk.from_catalog} -> {crosswalk.to_catalog}, {len(crosswalk.rows)} rows")
     return "\n".join(lines) + "\n"

@@ -16,6 +16,7 @@ from govdsl.compiler.plan import Plan
 COVERED = "covered"
 UNCOVERED = "uncovered"
 DELETED = "deleted"
+PARENT = "parent"  # a parent clause a control maps directly; listed, never counted
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,14 @@ class Tally:
     covered: int
 
     @property
+    def exact_percent(self) -> float | None:
+        return None if self.total == 0 else 100.0 * self.covered / self.total
+
+    @property
     def percent(self) -> float | None:
-        return None if self.total == 0 else round(100.0 * self.covered / self.total, 1)
+        """The percentage rounded to one decimal, for display; minimums compare `exact_percent`."""
+        exact = self.exact_percent
+        return None if exact is None else round(exact, 1)
 
     def to_dict(self) -> dict:
         return {"name": self.name, "label": self.label, "total": self.total, "covered": self.covered, "percent": self.percent}
@@ -135,7 +142,7 @@ def compute_coverage(
     `frameworks` defaults to those the plan maps. `control_statuses`, when given,
     turns the static `covered` into each clause's evaluated status.
     """
-    chosen = list(frameworks) if frameworks else frameworks_mapped(plan)
+    chosen = list(dict.fromkeys(frameworks)) if frameworks else frameworks_mapped(plan)
     mapped: dict[str, list[str]] = {}
     for control in sorted(plan.controls.values(), key=lambda c: c.id):
         for reference in control.maps:
@@ -153,7 +160,7 @@ def compute_coverage(
             if not leaf and not controls:
                 continue  # a parent appears only when a control maps it
             counted = leaf and clause.status != "deleted"
-            status = _clause_status(controls, clause.status, control_statuses)
+            status = _clause_status(controls, clause.status, control_statuses) if leaf else PARENT
             framework_rows.append(
                 ClauseRow(
                     reference=clause.reference,
@@ -176,7 +183,7 @@ def compute_coverage(
     below = tuple(
         s.framework
         for s in summaries
-        if min_coverage is not None and (s.overall.percent is None or s.overall.percent < min_coverage)
+        if min_coverage is not None and (s.overall.exact_percent is None or s.overall.exact_percent < min_coverage)
     )
     return Coverage(tuple(summaries), tuple(rows), min_coverage, below)
 

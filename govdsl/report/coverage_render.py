@@ -27,7 +27,9 @@ def _derived_text(row) -> str:
 def render_coverage_text(coverage: Coverage) -> str:
     lines: list[str] = []
     for framework in coverage.frameworks:
-        title = f"{framework.framework}: {framework.name} ({framework.version})"
+        title = f"{framework.framework}: {framework.name}"
+        if framework.version not in framework.name:
+            title += f" ({framework.version})"
         if framework.superseded_by:
             title += f", superseded by {framework.superseded_by}"
         lines += [title, "=" * len(title)]
@@ -42,7 +44,7 @@ def render_coverage_text(coverage: Coverage) -> str:
         rows = [r for r in coverage.rows if r.framework == framework.framework]
         width = max([len(r.clause_id) for r in rows] + [6])
         for row in rows:
-            note = "" if row.leaf else "  (parent clause: not counted)"
+            note = "" if row.leaf else "  (not counted: coverage counts leaf clauses)"
             controls = _controls_text(row) or "-"
             lines.append(f"  {row.clause_id:<{width}}  {row.status:<12} {row.assessable:<10} {controls}{note}")
             if row.derived:
@@ -60,22 +62,27 @@ def render_coverage_json(coverage: Coverage) -> str:
     return json.dumps(coverage.to_dict(), indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-_CSV_COLUMNS = ["framework", "clause", "parent", "group", "assessable", "leaf", "status", "controls", "derived", "label"]
+_CSV_COLUMNS = [
+    "framework", "superseded_by", "clause", "parent", "group", "assessable", "leaf", "counted", "status", "controls", "derived", "label",
+]
 
 
 def render_coverage_csv(coverage: Coverage) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(_CSV_COLUMNS)
+    superseded = {f.framework: f.superseded_by or "" for f in coverage.frameworks}
     for row in coverage.rows:
         writer.writerow(
             [
                 row.framework,
+                superseded[row.framework],
                 row.clause_id,
                 row.parent or "",
                 row.group,
                 row.assessable,
                 "yes" if row.leaf else "no",
+                "yes" if row.counted else "no",
                 row.status,
                 "; ".join(f"{c}={s}" if s else c for c, s in row.controls),
                 "; ".join(f"{d.control} via {d.via}" for d in row.derived),
@@ -94,6 +101,9 @@ def render_coverage_markdown(coverage: Coverage) -> str:
     for framework in coverage.frameworks:
         lines.append(f"## {framework.framework}: {_cell(framework.name)}")
         lines.append("")
+        if framework.superseded_by:
+            lines.append(f"Superseded by {framework.superseded_by}.")
+            lines.append("")
         lines.append("| scope | covered | total | percent |")
         lines.append("| --- | ---: | ---: | ---: |")
         for tally in (framework.overall, framework.technical, framework.procedural, *framework.groups):
@@ -104,7 +114,7 @@ def render_coverage_markdown(coverage: Coverage) -> str:
         for row in coverage.rows:
             if row.framework != framework.framework:
                 continue
-            clause = row.clause_id if row.leaf else f"{row.clause_id} (parent)"
+            clause = row.clause_id if row.leaf else f"{row.clause_id} (parent, not counted)"
             lines.append(
                 f"| {_cell(clause)} | {row.status} | {row.assessable} | {_cell(_controls_text(row)) or '-'} | {_cell(_derived_text(row))} |"
             )

@@ -94,9 +94,15 @@ def render_text(results: Results) -> str:
     lines += ["Clause matrix", "=" * 13]
     rows = []
     for clause in results.clauses:
+        marks = []
+        if clause.clause_status != "in_force":
+            marks.append(clause.clause_status)
+        if clause.superseded_by:
+            marks.append(f"superseded by {clause.superseded_by}")
+        name = clause.reference + (f" ({'; '.join(marks)})" if marks else "")
         for index, (control, status) in enumerate(clause.controls):
             first = index == 0
-            rows.append([clause.reference if first else "", clause.status if first else "", control, status])
+            rows.append([name if first else "", clause.status if first else "", control, status])
     lines.extend(_table(["clause", "clause status", "control", "control status"], rows, ""))
     lines.append("")
 
