@@ -162,3 +162,16 @@ def test_mutated_policy_gives_diagnostics_only(position, insert):
         parse(text, "mutated.gov")
     except InvalidInputError as exc:
         assert exc.diagnostics
+
+
+def test_errors_collected_one_per_line():
+    text = 'policy x {\n  control a { titel "x" }\n  control b { check f(by = "a") = 0.1 }\n  control c { severity high\n}\n'
+    diagnostics = parse_error(text)
+    assert [d.code for d in diagnostics] == ["E007", "E006", "E003"]
+    assert [d.span.line for d in diagnostics] == [2, 3, 5]
+
+
+def test_error_count_capped():
+    text = "policy x {\n" + "".join(f"  control c{i} {{ titel \"x\" }}\n" for i in range(40)) + "}\n"
+    diagnostics = parse_error(text)
+    assert len(diagnostics) == 20

@@ -36,6 +36,7 @@ _TERMINAL_DESCRIPTIONS = {
     "$END": "end of file",
 }
 _MAX_EXPECTED_SHOWN = 20
+_MAX_SYNTAX_ERRORS = 20
 
 _ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
 
@@ -70,13 +71,27 @@ def _parser() -> Lark:
 def parse(text: str, file: str = "<string>") -> ast.Module:
     """Parse one policy file; raise InvalidInputError with every diagnostic found."""
     parser = _parser()
+    syntax_errors: list[Diagnostic] = []
+
+    def recover(exc: UnexpectedInput) -> bool:
+        # Skip the bad token and go on, keeping only the first error of each line, because
+        # the tokens after an error on the same line usually fail only as its consequence.
+        last_line = syntax_errors[-1].span.line if syntax_errors and syntax_errors[-1].span else 0
+        if exc.line > last_line or exc.line < 0:
+            syntax_errors.append(_syntax_error(exc, parser, file, text))
+        return len(syntax_errors) < _MAX_SYNTAX_ERRORS and getattr(exc, "token", None) is not None and exc.token.type != "$END"
+
     with _comments.lock:
         _comments.tokens = []
         try:
-            tree = parser.parse(text)
+            tree = parser.parse(text, on_error=recover)
         except UnexpectedInput as exc:
-            raise InvalidInputError([_syntax_error(exc, parser, file, text)], {file: text}) from None
+            last_line = syntax_errors[-1].span.line if syntax_errors and syntax_errors[-1].span else 0
+            if not syntax_errors or exc.line > last_line or isinstance(exc, UnexpectedEOF):
+                syntax_errors.append(_syntax_error(exc, parser, file, text))
         comment_tokens = list(_comments.tokens)
+    if syntax_errors:
+        raise InvalidInputError(syntax_errors, {file: text})
 
     builder = _AstBuilder(file)
     items = builder.transform(tree).children
