@@ -6,6 +6,7 @@ names a policy shipped with govdsl.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import posixpath
 from dataclasses import dataclass, field
@@ -65,6 +66,11 @@ def _read(display: str, diagnostic_span=None) -> str:
         help_text = "check the path"
         if display.startswith(SHIPPED_PREFIX):
             help_text = f"shipped policies: {', '.join(shipped_policies())}"
+        elif path.parent.is_dir():
+            nearby = [p.name for p in path.parent.glob("*.gov")]
+            close = difflib.get_close_matches(path.name, nearby, n=1)
+            if close:
+                help_text = f"did you mean `{posixpath.join(posixpath.dirname(display), close[0])}`?"
         raise InvalidInputError(
             [error("E501", f"policy file `{display}` not found", diagnostic_span, help_text)]
         ) from None
