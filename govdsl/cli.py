@@ -72,6 +72,15 @@ def _reports_errors(command: Callable) -> Callable:
         except GovdslError as exc:
             click.echo(f"govdsl: error: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except (KeyboardInterrupt, SystemExit, click.exceptions.Exit, click.ClickException):
+            raise
+        except Exception as exc:  # a bug in govdsl: report it without a traceback unless -vv asks for one
+            log.debug("internal error", exc_info=True)
+            click.echo(
+                f"govdsl: internal error: {type(exc).__name__}: {exc}; please report it, with the output of -vv",
+                err=True,
+            )
+            sys.exit(3)
 
     return wrapper
 
@@ -105,6 +114,59 @@ def compile_command(policies: tuple[str, ...], output: str | None, as_of: dateti
     plan, warnings = compile_policies(policies, as_of=as_of.date() if as_of else None)
     _print_diagnostics(warnings, plan.sources)
     _write(plan.to_json(), output)
+
+
+@main.command("fmt")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--check", "check_only", is_flag=True, help="Write nothing; exit 1 and print a diff when a file is not formatted.")
+@_reports_errors
+def fmt_command(paths: tuple[str, ...], check_only: bool) -> None:
+    """Rewrite policy files in the canonical layout; comments are kept.
+
+    A PATH is a .gov file, a folder (every .gov file below it), or - to format
+    standard input to standard output.
+    """
+    import difflib
+    from pathlib import Path
+
+    from govdsl.syntax.formatter import format_source
+
+    if paths == ("-",):
+        click.echo(format_source(sys.stdin.read(), "<stdin>"), nl=False)
+        return
+    files: list[Path] = []
+    for path in paths:
+        candidate = Path(path)
+        files.extend(sorted(candidate.rglob("*.gov")) if candidate.is_dir() else [candidate])
+    problems: list[Diagnostic] = []
+    sources: dict[str, str] = {}
+    changed = 0
+    for file in files:
+        name = file.as_posix()
+        try:
+            text = file.read_text(encoding="utf-8")
+            formatted = format_source(text, name)
+        except InvalidInputError as exc:
+            problems.extend(exc.diagnostics)
+            sources.update(exc.sources)
+            continue
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(error("E502", f"cannot read policy file `{name}`: {exc}", help="check the path"))
+            continue
+        if formatted == text:
+            continue
+        changed += 1
+        if check_only:
+            diff = difflib.unified_diff(text.splitlines(True), formatted.splitlines(True), f"{name} (original)", f"{name} (formatted)")
+            click.echo("".join(diff), nl=False)
+        else:
+            file.write_text(formatted, encoding="utf-8", newline="\n")
+            click.echo(f"reformatted {name}", err=True)
+    if problems:
+        raise InvalidInputError(problems, sources)
+    verb = "would reformat" if check_only else "reformatted"
+    click.echo(f"govdsl fmt: {len(files)} file(s), {changed} {verb}", err=True)
+    sys.exit(EXIT_FINDING if check_only and changed else EXIT_OK)
 
 
 @main.command("check")

@@ -109,10 +109,13 @@ def _name(expr: ast.NameRef, scope: Scope):
     if name in scope.variables:
         return scope.variables[name], {"kind": "variable", "name": name}
     if name in scope.params:
+        if scope.context == "param":
+            scope.report(error("E336", f"a parameter value cannot read another parameter (`{name}`)", expr.span, "use a constant value"))
         return scope.params[name], {"kind": "param", "name": f"{scope.policy}.{name}"}
     if name in OBJECTS:
-        if scope.context == "param":
-            scope.report(error("E336", f"a parameter default cannot read `{name}`", expr.span, "use a constant value"))
+        if scope.context in ("param", "within"):
+            where = "a parameter value" if scope.context == "param" else "`within`"
+            scope.report(error("E336", f"{where} cannot read `{name}`", expr.span, "use a constant value or a parameter"))
         return OBJECTS[name], {"kind": "object", "name": name}
     if name in scope.policies:
         return f"policy:{scope.policies[name]}", {"kind": "policy", "name": scope.policies[name]}
@@ -143,6 +146,8 @@ def _field(expr: ast.Field, scope: Scope):
     if target_type.startswith("policy:"):
         policy = target_type.split(":", 1)[1]
         params = scope.policy_params.get(policy, {})
+        if scope.context == "param":
+            scope.report(error("E336", f"a parameter value cannot read another parameter (`{policy}.{name}`)", expr.span, "use a constant value"))
         if name not in params:
             scope.report(
                 error("E322", f"policy `{policy}` has no parameter `{name}`", expr.name.span, _did_you_mean(name, params) or None)
@@ -232,7 +237,7 @@ def _describe(expected: str) -> str:
 
 def _metric_call(expr: ast.Call, declaration, scope: Scope):
     if scope.context != "check":
-        where = "an `applies when` condition" if scope.context == "applies" else "a parameter default"
+        where = {"applies": "an `applies when` condition", "within": "`within`"}.get(scope.context, "a parameter value")
         scope.report(error("E335", f"metric `{declaration.name}` cannot be used in {where}", expr.span, "metrics read evidence, so only checks can call them"))
         return ANY, {"kind": "invalid"}
     values: dict = {}
@@ -457,7 +462,7 @@ def _check_metric_range(operator: str, metric_plan: dict, other: ast.Expr, scope
 
 
 def _exists(expr: ast.Exists, scope: Scope):
-    if not isinstance(expr.target, (ast.Field, ast.NameRef)):
+    if not isinstance(expr.target, ast.Field):
         scope.report(error("E337", "`exists` tests a field such as `card.intended_use` or `model.owner`", expr.target.span))
     _, target = check(expr.target, scope)
     return BOOL, {"kind": "exists", "target": target}

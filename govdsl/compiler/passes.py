@@ -161,6 +161,9 @@ def resolve_params(ctx: Context) -> None:
             default = _param_value(ctx, entry, param.default, type_name, param) if param.default else None
             overrides = {}
             for override in param.tiers:
+                if override.tier.value in overrides:
+                    ctx.report(error("E105", f"tier `{override.tier.value}` is given twice for parameter `{param.name.value}`", override.tier.span))
+                    continue
                 if override.tier.value not in tiers:
                     ctx.report(
                         error("E342", f"unknown risk tier `{override.tier.value}`", override.tier.span,
@@ -325,7 +328,7 @@ def _control_checks(ctx: Context, entry: PolicyEntry, control: ast.Control, qual
             source = ex.source_of(entry.unit.text, item.span)
             within = None
             if item.within is not None:
-                within_type, within = ex.check(item.within, _scope(ctx, entry, "param"))
+                within_type, within = ex.check(item.within, _scope(ctx, entry, "within"))
                 if within_type not in (ex.DURATION, ex.ANY):
                     ctx.report(error("E334", f"`within` needs a duration such as `90d`, not a `{within_type}`", item.within.span))
             requirement = {"kind": item.kind, "subject": item.subject.value, "within": within}

@@ -123,11 +123,24 @@ def _format(value: float) -> str:
     return f"{value:.4f}"
 
 
+_SHOWN_TEXT = 60
+
+
 def _show(value) -> str:
+    """Format a value for a message, in the policy language's own notation."""
+    if value is None:
+        return "absent"
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, float):
         return _format(value)
     if isinstance(value, str):
-        return f'"{value}"'
+        text = " ".join(value.split())
+        if len(text) > _SHOWN_TEXT:
+            text = text[: _SHOWN_TEXT - 1] + "…"
+        return f'"{text}"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_show(item) for item in value) + "]"
     return str(value)
 
 
@@ -137,19 +150,20 @@ def _operand(source: str, value) -> str:
     return f"{source} = {_show(value)}"
 
 
+def _describe(comparison) -> str:
+    left = _operand(comparison.left_source, comparison.left)
+    right = _operand(comparison.right_source, comparison.right)
+    if comparison.holds:
+        return f"{left} {comparison.operator} {right}"
+    return f"{left} is not {comparison.operator} {right}"
+
+
 def _check_message(status: str, trace: Trace, spec: CheckSpec) -> str:
-    failed = [c for c in trace.comparisons if not c.holds]
     if status == st.PASS:
-        parts = [
-            f"{_operand(c.left_source, c.left)} {c.operator} {_operand(c.right_source, c.right)}" for c in trace.comparisons[:3]
-        ]
+        parts = [_describe(c) for c in trace.comparisons[:3]]
         return "holds: " + "; ".join(parts) if parts else "holds"
-    parts = []
-    for comparison in failed[:3]:
-        parts.append(
-            f"{_operand(comparison.left_source, comparison.left)} is not {comparison.operator}"
-            f" {_operand(comparison.right_source, comparison.right)}"
-        )
+    failed = [c for c in trace.comparisons if not c.holds] or trace.comparisons
+    parts = [_describe(c) for c in failed[:3]]
     if trace.failing_groups:
         groups = ", ".join(f"{label} ({_show(value)})" for label, value in trace.failing_groups[:6])
         more = f" and {len(trace.failing_groups) - 6} more" if len(trace.failing_groups) > 6 else ""
@@ -281,7 +295,7 @@ def _applicability(condition: dict | None, source: str | None, environment: Envi
         raise MissingEvidence(str(exc)) from None
     if holds:
         return True, None
-    observed = ", ".join(f"{name} = {value!r}" for name, value in evaluator.trace.fields) or "no bundle fields read"
+    observed = ", ".join(f"{name} = {_show(value)}" for name, value in evaluator.trace.fields) or "no bundle fields read"
     return False, f"not applicable: `{source}` is false for this bundle ({observed})"
 
 

@@ -107,7 +107,10 @@ def bind_params(
         for name, raw in values.items():
             qualified = _resolve_name(plan, name)
             if qualified is None:
-                close = difflib.get_close_matches(name, list(plan.params), n=1)
+                bare = {q.split(".", 1)[1]: q for q in plan.params}
+                close = difflib.get_close_matches(name, list(plan.params), n=1) or [
+                    bare[m] for m in difflib.get_close_matches(name, list(bare), n=1)
+                ]
                 ambiguous = [q for q in plan.params if q.split(".", 1)[1] == name]
                 help_text = (
                     f"`{name}` is declared by several policies; write one of {', '.join(ambiguous)}"

@@ -58,7 +58,7 @@ def _approval(role: str, within: Duration | None, bundle: Bundle, as_of: datetim
     candidates = [a for a in bundle.approvals if a.get("role") == role]
     if not candidates:
         roles = ", ".join(sorted({a.get("role", "?") for a in bundle.approvals})) or "none"
-        return st.FAIL, f"no approval by role `{role}` (roles that approved: {roles})", {"approvals": []}
+        return st.FAIL, f"no approval by role `{role}` (roles with approvals: {roles})", {"approvals": []}
     problems = []
     for approval in candidates:
         issues = []
