@@ -270,6 +270,9 @@ def _metric_call(expr: ast.Call, declaration, scope: Scope):
             ok = False
             continue
         values[name] = value
+    if values.get("exclude_small") and "min_group_size" not in values and ok:
+        scope.report(error("E303", "`exclude_small` needs `min_group_size`", expr.span, "for example `min_group_size = 30, exclude_small = true`"))
+        ok = False
     for parameter in declaration.parameters:
         if parameter.required and parameter.name not in values and ok:
             scope.report(
@@ -298,6 +301,16 @@ def _metric_call(expr: ast.Call, declaration, scope: Scope):
 
 def _metric_argument(argument: ast.Argument, parameter, scope: Scope):
     value = argument.value
+    if parameter.type == registry.NUMBER:
+        if isinstance(value, (ast.NumberLit, ast.PercentLit)) and value.value >= 0:
+            return value.value
+        scope.report(error("E304", f"argument `{parameter.name}` must be a non-negative number literal", value.span))
+        return None
+    if parameter.type == registry.BOOL:
+        if isinstance(value, ast.BoolLit):
+            return value.value
+        scope.report(error("E304", f"argument `{parameter.name}` must be `true` or `false`", value.span))
+        return None
     if parameter.type == registry.STRING:
         if isinstance(value, ast.StringLit):
             return value.value
@@ -439,26 +452,46 @@ def _check_pair(operator, left_type, right_type, left, right, expr, scope: Scope
 
 
 def _reads_metric(*nodes: ast.Expr) -> bool:
-    return any(isinstance(n, ast.Call) and registry.get_metric(n.function.value) for node in nodes for n in node.walk())
+    """Return whether a measured value reaches these nodes; `count(...)` of groups is an integer, not a rate."""
+    for node in nodes:
+        if isinstance(node, ast.Call) and node.function.value == "count":
+            continue
+        if isinstance(node, ast.Call) and registry.get_metric(node.function.value):
+            return True
+        if _reads_metric(*[child for child in node.children() if isinstance(child, ast.Expr)]):
+            return True
+        if isinstance(node, ast.Call) and _reads_metric(*[a.value for a in node.arguments]):
+            return True
+    return False
 
 
 def _check_metric_range(operator: str, metric_plan: dict, other: ast.Expr, scope: Scope) -> None:
     """Warn when a metric is compared with a constant outside the metric's value range."""
     if metric_plan.get("kind") != "metric" or operator in ("in", "not in", "matches"):
         return
-    if not isinstance(other, (ast.NumberLit, ast.PercentLit)):
+    value, text = _constant(other)
+    if value is None:
         return
     declaration = registry.get_metric(metric_plan["name"])
     low, high = declaration.value_range
-    if not low <= other.value <= high:
+    if not low <= value <= high:
         scope.report(
             warning(
                 "W305",
-                f"threshold {other.text} is outside the range of `{declaration.name}` [{low:g}, {high:g}]",
+                f"threshold {text} is outside the range of `{declaration.name}` [{low:g}, {high:g}]",
                 other.span,
                 "such a comparison always holds or never holds; check the threshold and the operator",
             )
         )
+
+
+def _constant(expr: ast.Expr) -> tuple[float | None, str]:
+    """Return the value and text of a number literal, a percentage, or either negated."""
+    if isinstance(expr, (ast.NumberLit, ast.PercentLit)):
+        return expr.value, expr.text
+    if isinstance(expr, ast.Unary) and expr.operator == "-" and isinstance(expr.operand, (ast.NumberLit, ast.PercentLit)):
+        return -expr.operand.value, f"-{expr.operand.text}"
+    return None, ""
 
 
 def _exists(expr: ast.Exists, scope: Scope):

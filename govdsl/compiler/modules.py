@@ -16,7 +16,7 @@ from govdsl import resources
 from govdsl.diagnostics import Diagnostic, error
 from govdsl.errors import InvalidInputError
 from govdsl.syntax import ast
-from govdsl.syntax.parser import parse
+from govdsl.syntax.cache import parse_cached
 
 # A policy argument or import path that starts with this prefix names a policy shipped with govdsl.
 SHIPPED_PREFIX = "govdsl:"
@@ -105,7 +105,7 @@ def load_units(arguments: list[str]) -> list[Unit]:
             return
         try:
             text = _read(display, via.path.span if via else None)
-            module = parse(text, display)
+            module = parse_cached(text, display)
         except InvalidInputError as exc:
             diagnostics.extend(exc.diagnostics)
             sources.update(exc.sources)

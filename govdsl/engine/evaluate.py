@@ -155,6 +155,8 @@ def _describe(comparison) -> str:
     right = _operand(comparison.right_source, comparison.right)
     if comparison.holds:
         return f"{left} {comparison.operator} {right}"
+    if comparison.operator in ("in", "not in", "matches"):
+        return f"`{left} {comparison.operator} {right}` is false"
     return f"{left} is not {comparison.operator} {right}"
 
 
@@ -165,9 +167,10 @@ def _check_message(status: str, trace: Trace, spec: CheckSpec) -> str:
     failed = [c for c in trace.comparisons if not c.holds] or trace.comparisons
     parts = [_describe(c) for c in failed[:3]]
     if trace.failing_groups:
+        # The comparisons inside a quantifier are about single groups, so the groups say it all.
         groups = ", ".join(f"{label} ({_show(value)})" for label, value in trace.failing_groups[:6])
         more = f" and {len(trace.failing_groups) - 6} more" if len(trace.failing_groups) > 6 else ""
-        parts = [f"fails for {groups}{more}"] + parts[:1]
+        parts = [f"fails for {groups}{more}"]
     text = "does not hold: " + "; ".join(parts) if parts else "does not hold"
     for measurement in trace.measurements[:1]:
         value = measurement.value
@@ -224,6 +227,7 @@ def evaluate_check(spec: CheckSpec, environment: Environment) -> CheckResult:
                 for g in value.groups
             ),
             rows_excluded=primary.rows_excluded,
+            excluded_groups=tuple({"group": dict(zip(primary.features, key)), "n": n} for key, n in value.excluded),
             extremes={
                 component: {"lowest": dict(zip(primary.features, low)), "highest": dict(zip(primary.features, high))}
                 for component, (low, high) in value.extremes.items()

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from govdsl.metrics import get_metric
-from govdsl.metrics.fairness import describe_group, per_group
+from govdsl.metrics.fairness import describe_group, per_group, undefined_reason
 from govdsl.metrics.values import MetricValue
 
 # Relative tolerance of comparisons, so that a value computed as 0.7999999999999999 passes
@@ -45,15 +45,16 @@ class GroupValues:
     features: tuple[str, ...]
     values: dict[tuple[str, ...], float | None]
     measurement: MetricValue
+    component: str = ""
 
     def label(self, key: tuple[str, ...]) -> str:
         return describe_group(self.features, key)
 
     def defined(self, what: str) -> dict[tuple[str, ...], float]:
-        undefined = [key for key, value in self.values.items() if value is None]
+        undefined = [g for g in self.measurement.groups if self.values.get(g.key, 0.0) is None]
         if undefined:
-            names = ", ".join(self.label(key) for key in undefined)
-            raise Undefined(f"{what} is undefined for {names}")
+            reasons = "; ".join(undefined_reason(self.component, g.counts, self.label(g.key)) for g in undefined)
+            raise Undefined(f"{what} is undefined: {reasons}")
         return dict(self.values)
 
 
@@ -96,10 +97,9 @@ MISSING = object()
 
 def compare(left, operator: str, right) -> bool:
     """Compare two values; numbers compare with a relative tolerance."""
-    if operator == "in":
-        return left in right
-    if operator == "not in":
-        return left not in right
+    if operator in ("in", "not in"):
+        found = any(compare(left, "==", item) for item in right)
+        return found if operator == "in" else not found
     if operator == "matches":
         return re.search(right, left) is not None
     if isinstance(left, Duration) and isinstance(right, Duration):
@@ -214,6 +214,8 @@ class Evaluator:
 
     def _eval_exists(self, node, variables):
         target = node["target"]
+        if target.get("kind") == "field" and target["target"].get("name") == "card" and self.environment.card is None:
+            raise MissingEvidence("the bundle declares no model card")
         if target.get("kind") == "field":
             return self._field_value(target) is not MISSING
         return True
@@ -231,7 +233,7 @@ class Evaluator:
         )
         if node.get("per_group"):
             (component,) = get_metric(node["name"]).components
-            return GroupValues(features, {g.key: g.rates[component] for g in value.groups}, value)
+            return GroupValues(features, {g.key: g.rates[component] for g in value.groups}, value, component)
         if value.value is None:
             raise Undefined(value.reason or f"{node['name']} is undefined")
         return value.value
@@ -372,4 +374,5 @@ def metric_value(node: dict, table) -> MetricValue:
     declaration = get_metric(node["name"])
     if node.get("per_group"):
         return per_group(table, declaration.components)
-    return declaration.load()(table, declaration.components)
+    options = {key: node["arguments"][key] for key in ("min_group_size", "exclude_small") if key in node["arguments"]}
+    return declaration.load()(table, declaration.components, **options)

@@ -49,7 +49,8 @@ def _card_section(subject: str, environment: Environment):
     if text is None:
         return st.FAIL, f"section `{subject}` of `{card.path}` is empty or only a placeholder", {"present": True, "placeholder": True}
     words = len(text.split())
-    return st.PASS, f"section `{subject}` of `{card.path}` is present ({words} words)", {"present": True, "placeholder": False}
+    noun = "word" if words == 1 else "words"
+    return st.PASS, f"section `{subject}` of `{card.path}` is present ({words} {noun})", {"present": True, "placeholder": False}
 
 
 def _approval(role: str, within: Duration | None, bundle: Bundle, as_of: datetime.date):
@@ -64,7 +65,9 @@ def _approval(role: str, within: Duration | None, bundle: Bundle, as_of: datetim
         issues = []
         if approval.get("decision") != "approved":
             issues.append(f"decision is `{approval.get('decision')}`")
-        if approval.get("model_version") != version:
+        if approval.get("model_version") is None:
+            issues.append(f"it names no model version, so it cannot be bound to version `{version}`")
+        elif approval.get("model_version") != version:
             issues.append(f"it approves version `{approval.get('model_version')}`, not `{version}`")
         if approval.get("name", "").strip().lower() in developers:
             issues.append("the approver is one of the model's developers")
@@ -73,12 +76,16 @@ def _approval(role: str, within: Duration | None, bundle: Bundle, as_of: datetim
         if age < 0:
             issues.append(f"it is dated {approval['date']}, after the evaluation date {as_of.isoformat()}")
         elif within is not None and age > within.days:
-            issues.append(f"it is {age} days old, more than {within.days:g}")
+            issues.append(f"it is {_days(age)} old, more than {_days(within.days)}")
         if not issues:
             detail = {"approver": approval.get("name"), "date": approval["date"], "age_days": age}
-            return st.PASS, f"approved by {approval.get('name')} ({role}) on {approval['date']}, {age} days ago", detail
+            return st.PASS, f"approved by {approval.get('name')} ({role}) on {approval['date']}, {_days(age)} ago", detail
         problems.append(f"{approval.get('name')} on {approval['date']}: {'; '.join(issues)}")
     return st.FAIL, f"no valid approval by role `{role}`: " + " | ".join(problems), {"rejected": problems}
+
+
+def _days(count: float) -> str:
+    return f"{count:g} day" if count == 1 else f"{count:g} days"
 
 
 def _evidence(name: str, bundle: Bundle):

@@ -57,6 +57,7 @@ class CheckResult:
     comparisons: tuple[dict, ...] = ()
     failing_groups: tuple[dict, ...] = ()
     requirement: dict | None = None
+    excluded_groups: tuple[dict, ...] = ()
 
     def to_dict(self) -> dict:
         comparison = None
@@ -70,6 +71,7 @@ class CheckResult:
             "comparison": comparison,
             "comparisons": list(self.comparisons),
             "failing_groups": list(self.failing_groups),
+            "excluded_groups": list(self.excluded_groups),
             "requirement": self.requirement,
             "status": self.status,
             "value": _number(self.value),

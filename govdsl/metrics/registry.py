@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 # Parameter types the compiler checks arguments against.
 FEATURES = "features"  # one sensitive-feature column name, or a list of them
 STRING = "string"
+NUMBER = "number"
+BOOL = "bool"
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,19 @@ _BY_OPTIONAL = Parameter(
     "Sensitive feature column, or list of columns; with it, the metric gives one value per group,"
     " which a check compares through an aggregate such as `max(...)` or a quantifier such as `every g in ...`.",
 )
+_MIN_GROUP_SIZE = Parameter(
+    "min_group_size",
+    NUMBER,
+    False,
+    "Fewest rows a group needs; a smaller group makes the value `insufficient`, naming the group and its size.",
+)
+_EXCLUDE_SMALL = Parameter(
+    "exclude_small",
+    BOOL,
+    False,
+    "With `min_group_size`, leave smaller groups out instead of making the value `insufficient`;"
+    " the report lists the groups left out.",
+)
 _DATASET = Parameter(
     "dataset",
     STRING,
@@ -70,6 +85,12 @@ _DATASET = Parameter(
 )
 
 _RATE_DOCS = {
+    "true_negative_rate": "share of actual negatives predicted negative: TN / (TN + FP)",
+    "recall": "share of actual positives predicted positive: TP / (TP + FN); the true positive rate",
+    "precision": "share of positive predictions that are correct: TP / (TP + FP)",
+    "accuracy": "share of correct predictions: (TP + TN) / n",
+    "f1_score": "harmonic mean of precision and recall: 2 TP / (2 TP + FP + FN)",
+    "balanced_accuracy": "mean of the true positive and true negative rates",
     "selection_rate": "share of rows predicted positive: (TP + FP) / n",
     "true_positive_rate": "share of actual positives predicted positive: TP / (TP + FN)",
     "false_positive_rate": "share of actual negatives predicted positive: FP / (FP + TN)",
@@ -93,7 +114,7 @@ def _overall(rate: str) -> MetricDeclaration:
         reduction="group_confusion",
         implementation=f"{_IMPL}:overall_rate",
         parameters=(_BY_OPTIONAL, _DATASET),
-        better="higher" if rate == "true_positive_rate" else "lower",
+        better="lower" if rate in ("selection_rate", "false_positive_rate", "false_negative_rate") else "higher",
         edge_cases=(_UNDEFINED_RATE,),
     )
 
@@ -108,7 +129,7 @@ def _between(name: str, components: tuple[str, ...], aggregate: str, summary: st
         value_range=(0.0, 1.0),
         reduction="group_confusion",
         implementation=f"{_IMPL}:between_groups_{aggregate}",
-        parameters=(_BY, _DATASET),
+        parameters=(_BY, _DATASET, _MIN_GROUP_SIZE, _EXCLUDE_SMALL),
         better="higher" if is_ratio else "lower",
         edge_cases=(_UNDEFINED_RATE, _ONE_GROUP) + ((_ZERO_MAX,) if is_ratio else ()),
     )
@@ -119,6 +140,36 @@ _DECLARATIONS = [
     _overall("true_positive_rate"),
     _overall("false_positive_rate"),
     _overall("false_negative_rate"),
+    _overall("true_negative_rate"),
+    _overall("recall"),
+    _overall("precision"),
+    _overall("accuracy"),
+    _overall("balanced_accuracy"),
+    _overall("f1_score"),
+    _between(
+        "predictive_parity_difference",
+        ("precision",),
+        "difference",
+        "Largest minus smallest group precision (positive predictive value).",
+    ),
+    _between(
+        "predictive_parity_ratio",
+        ("precision",),
+        "ratio",
+        "Smallest divided by largest group precision (positive predictive value).",
+    ),
+    _between(
+        "accuracy_difference",
+        ("accuracy",),
+        "difference",
+        "Largest minus smallest group accuracy.",
+    ),
+    _between(
+        "accuracy_ratio",
+        ("accuracy",),
+        "ratio",
+        "Smallest divided by largest group accuracy.",
+    ),
     _between(
         "demographic_parity_difference",
         ("selection_rate",),

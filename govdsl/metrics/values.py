@@ -26,6 +26,8 @@ class MetricValue:
     groups: tuple[GroupValues, ...] = ()
     # For between-group metrics: per component rate, the groups with the lowest and highest rate.
     extremes: dict[str, tuple[GroupKey, GroupKey]] = field(default_factory=dict)
+    # Groups left out because they have fewer rows than the check's minimum group size.
+    excluded: tuple[tuple[GroupKey, int], ...] = ()
 
     @property
     def defined(self) -> bool:

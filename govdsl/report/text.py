@@ -12,8 +12,10 @@ def _number(value: float | None) -> str:
 
 def _rate_cell(group: GroupResult, component: str) -> str:
     """A group's rate with the counts behind it, such as `0.4234 (641/1514)`."""
-    numerator, denominator = rate_fraction(component, ConfusionCounts(**group.counts))
-    return f"{_number(group.values[component])} ({numerator}/{denominator})"
+    fraction = rate_fraction(component, ConfusionCounts(**group.counts))
+    if fraction is None:
+        return _number(group.values[component])
+    return f"{_number(group.values[component])} ({fraction[0]}/{fraction[1]})"
 
 
 def _table(headers: list[str], rows: list[list[str]], indent: str, numeric_from: int | None = None) -> list[str]:
@@ -44,6 +46,11 @@ def _check_lines(check: CheckResult) -> list[str]:
         overall = ", ".join(f"{name} {_number(v)}" for name, v in check.overall.items())
         where = f" over {total} rows" if check.groups else ""
         lines.append(f"                 overall: {overall}{where}")
+    if check.excluded_groups:
+        left_out = ", ".join(
+            f"{', '.join(f'{k}={v}' for k, v in g['group'].items())} (n = {g['n']})" for g in check.excluded_groups
+        )
+        lines.append(f"                 groups left out for their size: {left_out}")
     if check.rows_excluded:
         lines.append(f"                 {check.rows_excluded} rows without a label or prediction were left out")
     if check.groups:

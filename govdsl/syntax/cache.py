@@ -1,0 +1,235 @@
+"""Parse policy text through an on-disk cache of ASTs; return the same Module that `parse` returns.
+
+An entry is keyed by a SHA-256 digest of the govdsl version, the grammar file, the
+source of the modules that define the AST and its pickled form, the display file name
+(spans carry it) and the text. A hit skips Lark and the AST builder. A miss parses and
+stores the Module. Invalid input raises InvalidInputError from `parse` and stores nothing.
+
+Location: `$GOVDSL_CACHE_DIR`, else `$XDG_CACHE_HOME/govdsl`, else `~/.cache/govdsl`,
+with one subfolder per govdsl version. `GOVDSL_NO_CACHE=1` turns the cache off.
+Entries are written to a temporary file and renamed with `os.replace`, so a reader
+never sees half an entry. Nothing evicts old entries. Deleting the folder is always
+safe. A corrupt, truncated or unreadable entry is ignored and rewritten. A folder
+that cannot be created or written only costs the speed-up: parsing still works.
+
+Entries are pickles, and unpickling data that someone else wrote can run their code.
+The folder is the user's own cache folder, which only that user can write, the same
+trust as their shell profile. Two measures keep a shared or misconfigured folder from
+doing harm:
+
+- The version folder is created with mode 0o700. On POSIX, entries are read only when
+  that folder belongs to the current user and no other user can write to it.
+  Otherwise the cache is skipped for the process and one debug line is logged.
+- Entries are loaded with an unpickler that resolves only the AST node classes and
+  `Span`. Anything else, such as `os.system`, fails as a corrupt entry.
+
+Someone who can write to the folder can still plant a different AST for a known
+text. So do not point `GOVDSL_CACHE_DIR` at a folder other people can write to,
+such as a CI cache restored from untrusted pull requests. Use GOVDSL_NO_CACHE=1
+when in doubt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import pickle
+import tempfile
+from functools import cache
+from pathlib import Path
+
+import govdsl
+from govdsl import diagnostics, resources
+from govdsl.syntax import ast
+from govdsl.syntax import parser as parser_module
+from govdsl.syntax.parser import parse
+
+log = logging.getLogger("govdsl")
+
+# Change when the layout of an entry changes; it is part of every key.
+_ENTRY_FORMAT = "govdsl-parse-cache-1"
+_ENTRY_SUFFIX = ".pickle"
+
+# Folders found unusable in this process, so each is reported once, not once per file.
+_unusable_folders: set[Path] = set()
+_unwritable_folders: set[Path] = set()
+
+
+def parse_cached(text: str, file: str = "<string>") -> ast.Module:
+    """Return the Module of `text` from the cache, or parse it with `parse` and store it."""
+    folder = cache_folder()
+    if folder is None:
+        return parse(text, file)
+    key = cache_key(text, file)
+    if key is None:
+        return parse(text, file)
+
+    entry = folder / (key + _ENTRY_SUFFIX)
+    module = _load(entry, key)
+    if module is not None:
+        return module
+    module = parse(text, file)
+    _store(folder, entry, key, module)
+    return module
+
+
+def cache_folder() -> Path | None:
+    """Return the folder of this govdsl version's entries, or None when the cache is off or unusable."""
+    if os.environ.get("GOVDSL_NO_CACHE", "") not in ("", "0"):
+        return None
+    base = _base_folder()
+    if base is None:
+        return None
+    folder = base / govdsl.__version__
+    if folder in _unusable_folders:
+        return None
+    problem = _ownership_problem(folder)
+    if problem is not None:
+        _unusable_folders.add(folder)
+        log.debug("parse cache not used: %s: %s", folder, problem)
+        return None
+    return folder
+
+
+def cache_key(text: str, file: str) -> str | None:
+    """Return the hex SHA-256 key of one entry, or None when the govdsl sources cannot be read."""
+    environment = _environment_digest()
+    if environment is None:
+        return None
+    digest = hashlib.sha256()
+    for part in (environment, file, text):
+        data = part.encode("utf-8", "surrogatepass")
+        # Each part is length-prefixed, so ("a", "bc") and ("ab", "c") get different keys.
+        digest.update(len(data).to_bytes(8, "little"))
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def _base_folder() -> Path | None:
+    configured = os.environ.get("GOVDSL_CACHE_DIR")
+    if configured:
+        return Path(configured)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    # The XDG base directory specification says to ignore a relative path.
+    if xdg and os.path.isabs(xdg):
+        return Path(xdg) / "govdsl"
+    try:
+        return Path.home() / ".cache" / "govdsl"
+    except RuntimeError as exc:
+        log.debug("parse cache not used: no home folder: %s", exc)
+        return None
+
+
+def _ownership_problem(folder: Path) -> str | None:
+    """Return why entries in `folder` must not be read, or None when they may be (checked on POSIX only)."""
+    if not hasattr(os, "geteuid"):
+        return None
+    try:
+        status = folder.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return None  # nothing to read yet; _store creates the folder with mode 0o700
+    except OSError as exc:
+        return f"cannot check its owner: {exc.strerror}"
+    if status.st_uid != os.geteuid():
+        return "it belongs to another user"
+    if status.st_mode & 0o022:
+        return "other users can write to it"
+    return None
+
+
+@cache
+def _environment_digest() -> str | None:
+    """Return a digest of everything besides the text and file name that decides the AST and its pickle."""
+    # Editable installs change these files without a new version number, and an old
+    # pickle of a changed AST class would load with missing or stale fields.
+    sources = [
+        resources.data_path("grammar") / "govdsl.lark",
+        Path(ast.__file__),
+        Path(parser_module.__file__),
+        Path(diagnostics.__file__),
+        Path(__file__),
+    ]
+    digest = hashlib.sha256()
+    digest.update(f"{_ENTRY_FORMAT}\0{govdsl.__version__}\0".encode())
+    try:
+        for source in sources:
+            data = source.read_bytes()
+            digest.update(len(data).to_bytes(8, "little"))
+            digest.update(data)
+    except OSError as exc:
+        log.debug("parse cache not used: cannot read %s: %s", exc.filename, exc.strerror)
+        return None
+    return digest.hexdigest()
+
+
+class _AstUnpickler(pickle.Unpickler):
+    """Unpickler that resolves only AST node classes and Span, so an entry cannot call other code."""
+
+    def find_class(self, module: str, name: str) -> type:
+        if module == ast.__name__:
+            found = getattr(ast, name, None)
+            if isinstance(found, type) and issubclass(found, ast.Node):
+                return found
+        if module == diagnostics.__name__ and name == "Span":
+            return diagnostics.Span
+        raise pickle.UnpicklingError(f"`{module}.{name}` is not allowed in a parse cache entry")
+
+
+def _load(entry: Path, key: str) -> ast.Module | None:
+    """Return the Module stored in `entry`, or None when it is missing, corrupt or written for another key."""
+    try:
+        with entry.open("rb") as handle:
+            stored = _AstUnpickler(handle).load()
+    except FileNotFoundError:
+        return None
+    # A damaged pickle can raise almost any exception (EOFError, UnpicklingError,
+    # ValueError, AttributeError, RecursionError, ...); each one means a miss.
+    except Exception as exc:
+        log.debug("ignoring unreadable parse cache entry %s: %s: %s", entry, type(exc).__name__, exc)
+        return None
+
+    if (
+        isinstance(stored, tuple)
+        and len(stored) == 3
+        and stored[0] == _ENTRY_FORMAT
+        and stored[1] == key
+        and isinstance(stored[2], ast.Module)
+    ):
+        return stored[2]
+    log.debug("ignoring parse cache entry %s: it holds another key or format", entry)
+    return None
+
+
+def _store(folder: Path, entry: Path, key: str, module: ast.Module) -> None:
+    """Write `module` to `entry` through a temporary file; on failure log a debug line and return."""
+    if folder in _unwritable_folders:
+        return
+    try:
+        data = pickle.dumps((_ENTRY_FORMAT, key, module), protocol=pickle.HIGHEST_PROTOCOL)
+    except RecursionError:
+        log.debug("parse cache entry not written for %s: the AST is nested too deeply to pickle", module.file)
+        return
+
+    temporary = None
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=key[:16] + ".", suffix=".tmp")
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, entry)
+        temporary = None
+    except OSError as exc:
+        # Logged once per folder: a read-only or full disk would otherwise log once per file.
+        _unwritable_folders.add(folder)
+        log.debug("parse cache not written: cannot store entries in %s: %s", folder, exc)
+    finally:
+        if temporary is not None:
+            _remove_temporary(temporary)
+
+
+def _remove_temporary(path: str) -> None:
+    try:
+        os.remove(path)
+    except OSError as exc:
+        log.debug("cannot remove temporary parse cache file %s: %s", path, exc)
