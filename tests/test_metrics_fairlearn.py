@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
+from sklearn import metrics as skm
 from hypothesis import strategies as st
 
 from govdsl.evidence import load_bundle
@@ -37,7 +38,26 @@ FAIRLEARN_RATES = {
     "true_positive_rate": flm.true_positive_rate,
     "false_positive_rate": flm.false_positive_rate,
     "false_negative_rate": flm.false_negative_rate,
+    # Performance rates: fairlearn has no function of its own for these, so scikit-learn's are the reference.
+    "true_negative_rate": flm.true_negative_rate,
+    "recall": skm.recall_score,
+    "precision": functools.partial(skm.precision_score, zero_division=0),
+    "accuracy": skm.accuracy_score,
+    "balanced_accuracy": skm.balanced_accuracy_score,
+    "f1_score": skm.f1_score,
 }
+
+
+def _frame_between(rate: str, aggregate: str):
+    """A between-group metric fairlearn has no function for, as a MetricFrame over one rate."""
+
+    def compute(y_true, y_pred, sensitive_features, method):
+        frame = flm.MetricFrame(
+            metrics=FAIRLEARN_RATES[rate], y_true=y_true, y_pred=y_pred, sensitive_features=sensitive_features
+        )
+        return frame.difference(method=method) if aggregate == "difference" else frame.ratio(method=method)
+
+    return compute
 FAIRLEARN_BETWEEN_GROUPS = {
     "demographic_parity_difference": flm.demographic_parity_difference,
     "demographic_parity_ratio": flm.demographic_parity_ratio,
@@ -53,8 +73,14 @@ FAIRLEARN_BETWEEN_GROUPS = {
     "selection_rate_ratio": flm.selection_rate_ratio,
     "true_positive_rate_difference": flm.true_positive_rate_difference,
     "true_positive_rate_ratio": flm.true_positive_rate_ratio,
+    "predictive_parity_difference": _frame_between("precision", "difference"),
+    "predictive_parity_ratio": _frame_between("precision", "ratio"),
+    "accuracy_difference": _frame_between("accuracy", "difference"),
+    "accuracy_ratio": _frame_between("accuracy", "ratio"),
 }
 ALL_METRICS = sorted(FAIRLEARN_RATES) + sorted(FAIRLEARN_BETWEEN_GROUPS)
+# Asian women (2 rows) have no positive prediction, so precision is undefined by race x sex.
+PRECISION_METRICS = ["predictive_parity_difference", "predictive_parity_ratio"]
 FPR_METRICS = [
     "equalized_odds_difference",
     "equalized_odds_ratio",
@@ -100,6 +126,10 @@ FRAME_REFERENCE = {
     "selection_rate_ratio": ("ratio", ["selection_rate"]),
     "true_positive_rate_difference": ("difference", ["true_positive_rate"]),
     "true_positive_rate_ratio": ("ratio", ["true_positive_rate"]),
+    "predictive_parity_difference": ("difference", ["precision"]),
+    "predictive_parity_ratio": ("ratio", ["precision"]),
+    "accuracy_difference": ("difference", ["accuracy"]),
+    "accuracy_ratio": ("ratio", ["accuracy"]),
 }
 
 
@@ -155,7 +185,7 @@ COMPAS_CASES = [
     (features, name)
     for features in COMPAS_FEATURES
     for name in sorted(FAIRLEARN_BETWEEN_GROUPS)
-    if not (features == ("race", "sex") and name in FPR_METRICS)
+    if not (features == ("race", "sex") and name in FPR_METRICS + PRECISION_METRICS)
 ]
 
 
@@ -386,3 +416,13 @@ def test_defined_values_match_fairlearn(rows):
             continue
         expected = fairlearn_metric(name, frame["label"], frame["prediction"], frame["group"])
         assert value.value == pytest.approx(expected, rel=0, abs=TOLERANCE), name
+
+
+@pytest.mark.parametrize("name", PRECISION_METRICS)
+def test_compas_race_sex_precision_undefined(compas_tables, name):
+    value = govdsl_metric(compas_tables[("race", "sex")], name)
+
+    # By design govdsl reports the value as undefined; fairlearn's precision_score with
+    # zero_division=0 would count the group's precision as 0.
+    assert value.value is None
+    assert "race=Asian, sex=Female: it has 0 predicted positives" in value.reason

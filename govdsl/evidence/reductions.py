@@ -67,7 +67,7 @@ def _capped(values: set[str]) -> set[str]:
 
 def is_positive(values: pd.Series, positive_label) -> pd.Series:
     """Return which values equal the positive label; `1`, `1.0` and ` 1 ` all match the label 1."""
-    text = values.str.strip()
+    text = values.astype(str).str.strip()
     hits = text == str(positive_label)
     if isinstance(positive_label, bool):
         hits |= text.str.lower() == str(positive_label).lower()
@@ -114,9 +114,13 @@ def group_confusion_chunk(
     """Count TP, FP, FN and TN per group in one chunk, in one vectorized pass over integer codes."""
     present = chunk[label].notna() & chunk[prediction].notna()
     excluded = int((~present).sum())
-    chunk = chunk[present]
-    actual = is_positive(chunk[label], positive_label).to_numpy()
-    predicted = is_positive(chunk[prediction], positive_label).to_numpy()
+    if excluded:
+        chunk = chunk[present]
+    # Labels have few distinct values, so test each distinct value once and index by code.
+    label_codes, label_values = pd.factorize(chunk[label], sort=False)
+    prediction_codes, prediction_values = pd.factorize(chunk[prediction], sort=False)
+    actual = is_positive(pd.Series(label_values), positive_label).to_numpy(dtype=bool)[label_codes]
+    predicted = is_positive(pd.Series(prediction_values), positive_label).to_numpy(dtype=bool)[prediction_codes]
     # Cell order within a group: 0 = TP, 1 = FP, 2 = FN, 3 = TN.
     outcome = np.where(actual, np.where(predicted, 0, 2), np.where(predicted, 1, 3))
 
@@ -145,8 +149,15 @@ def group_confusion_chunk(
             key.append(str(uniques[code]))
         cells[tuple(reversed(key))] = table[group].astype(np.int64)
     return GroupConfusionState(
-        features, cells, excluded, _distinct(chunk[label]), _distinct(chunk[prediction])
+        features, cells, excluded, _distinct(pd.Series(label_values)), _distinct(pd.Series(prediction_values))
     )
+
+
+def group_confusion_frame(
+    frame: pd.DataFrame, label: str, prediction: str, features: tuple[str, ...], positive_label
+) -> GroupedConfusion:
+    """Per-group confusion counts of an in-memory DataFrame, in one pass (no label checks)."""
+    return group_confusion_chunk(frame, label, prediction, features, positive_label).finalize()
 
 
 def reduce_group_confusion(
