@@ -250,9 +250,10 @@ def coverage_command(
 
     catalogs = load_catalogs()
     chosen = [_framework_prefix(catalogs, name) for name in frameworks]
-    plan, warnings = compile_policies(policies, catalogs, as_of=as_of.date() if as_of else None)
+    day = as_of.date() if as_of else datetime.datetime.now(datetime.timezone.utc).date()
+    plan, warnings = compile_policies(policies, catalogs, as_of=day)
     _print_diagnostics(warnings, plan.sources)
-    coverage = compute_coverage(plan, catalogs, chosen or None, min_coverage=min_coverage)
+    coverage = compute_coverage(plan, catalogs, chosen or None, min_coverage=min_coverage, as_of=day.isoformat())
     _write(COVERAGE_RENDERERS[output_format](coverage), output)
     if coverage.below_minimum and output_format != "text":
         click.echo(

@@ -115,10 +115,14 @@ class Coverage:
     rows: tuple[ClauseRow, ...]
     min_coverage: float | None = None
     below_minimum: tuple[str, ...] = field(default=())
+    policies: tuple[dict, ...] = ()
+    as_of: str | None = None
 
     def to_dict(self) -> dict:
         return {
             "coverage_version": "1.0",
+            "as_of": self.as_of,
+            "policies": list(self.policies),
             "frameworks": [f.to_dict() for f in self.frameworks],
             "clauses": [r.to_dict() for r in self.rows],
             "min_coverage": self.min_coverage,
@@ -136,6 +140,7 @@ def compute_coverage(
     frameworks: Sequence[str] | None = None,
     control_statuses: dict[str, str] | None = None,
     min_coverage: float | None = None,
+    as_of: str | None = None,
 ) -> Coverage:
     """Build the coverage matrix of a plan over the chosen frameworks.
 
@@ -185,7 +190,8 @@ def compute_coverage(
         for s in summaries
         if min_coverage is not None and (s.overall.exact_percent is None or s.overall.exact_percent < min_coverage)
     )
-    return Coverage(tuple(summaries), tuple(rows), min_coverage, below)
+    policies = tuple({"name": p.name, "version": p.version, "file": p.file, "sha256": p.sha256} for p in plan.policies)
+    return Coverage(tuple(summaries), tuple(rows), min_coverage, below, policies, as_of)
 
 
 def _clause_status(controls: list[str], clause_status: str, control_statuses: dict[str, str] | None) -> str:
