@@ -1,8 +1,8 @@
 """Print a parsed Module, with its comments, in the one canonical layout of policy source text.
 
-The layout is built first as a tree of lines and blocks that remember where they came
-from in the source; each comment is then attached to the item it sits before, after or
-inside, and the tree is written out with two-space indentation.
+The formatter first builds a tree of lines and blocks that remember their place in the
+source. It then attaches each comment to the item it sits before, after or inside, and
+writes the tree out with two-space indentation.
 """
 
 from __future__ import annotations
@@ -27,7 +27,10 @@ _REQUIRE_KEYWORDS = {"card_section": "model_card section", "approval": "approval
 
 
 def format_source(text: str, file: str = "<string>") -> str:
-    """Parse policy source text and return it in canonical layout; InvalidInputError propagates."""
+    """Parse policy source text and return it in canonical layout.
+
+    Raises the parser's InvalidInputError when the text does not parse.
+    """
     return format_module(parse(text, file), text)
 
 
@@ -84,7 +87,7 @@ def _binary(expr: ast.Binary) -> str:
 
 
 def _ends_in_quantifier(expr: ast.Expr, context: int) -> bool:
-    """Tell whether `expr`, printed where `context` is expected, ends in a quantifier without parentheses."""
+    """Return whether `expr`, printed where `context` is expected, ends in a bare quantifier."""
     if _level(expr) < context:
         return False
     if isinstance(expr, ast.Quantifier):
@@ -186,8 +189,8 @@ _EXPRESSION_PRINTERS: dict[type, Callable] = {
 class _Item:
     """One output line, or a block: an opening line, indented children and a closing line.
 
-    `start` and `end` are source offsets of the item, and `inner_start` and `inner_end` those
-    between a block's brackets; they are None when the source is unknown or not needed.
+    `start` and `end` are the source offsets of the item, and `inner_start` and `inner_end`
+    those between a block's brackets. They are None when the source is unknown or not needed.
     """
 
     text: str
@@ -205,7 +208,7 @@ class _Item:
 
 
 class _Builder:
-    """Build the layout tree of a module; `source` is None when there are no comments to place."""
+    """Builder of a module's layout tree. Its `source` is None when there are no comments to place."""
 
     def __init__(self, source: _Source | None) -> None:
         self.source = source
@@ -292,7 +295,7 @@ class _Builder:
     def list_field(
         self, keyword: str, values: Sequence[ast.Node], show: Callable, depth: int, omit_empty: bool = False
     ) -> _Item | None:
-        """Lay out `keyword [a, b]` on one line if it fits and holds no comment, else one value a line.
+        """Lay out `keyword [a, b]` on one line if it fits and contains no comment, else one value a line.
 
         `depth` is the indentation level of the field, which counts towards the width.
         """
@@ -314,7 +317,7 @@ class _Builder:
         return _Item(text, *self.region(node))
 
     def block(self, opening: str, node: ast.Node, before: ast.Node, children: list[_Item]) -> _Item:
-        """Lay out a `{ ... }` block; `before` is the node just before its opening brace."""
+        """Lay out a `{ ... }` block. `before` is the node just before its opening brace."""
         start, end = self.region(node)
         inner_start = self.source.brace_after(before.span) if self.source else None
         inner_end = end - 1 if end is not None else None
@@ -355,7 +358,7 @@ class _Source:
         for comment in comments:
             offset = self.offset(comment.span.line, comment.span.column) if comment.span else None
             if offset is None or not text.startswith(comment.text, offset):
-                self.unplaced.append(comment)  # its text is not where its span says; keep it at the end
+                self.unplaced.append(comment)  # its text is not at its span, so it goes at the end
                 continue
             self.located.append((offset, comment))
             chars[offset : offset + len(comment.text)] = " " * len(comment.text)
@@ -410,7 +413,7 @@ class _Source:
         return any(start < offset < end for offset, _ in self.located)
 
     def own_line(self, offset: int) -> bool:
-        """Tell whether only whitespace comes before `offset` on its line."""
+        """Return whether only whitespace comes before `offset` on its line."""
         return not self.text[self.line_starts[self.line_of(offset) - 1] : offset].strip()
 
     def blank_above(self, line: int) -> int:
@@ -445,7 +448,11 @@ class _Source:
 
     @staticmethod
     def _trail(block: _Item, placed: list[_Item], offset: int, comment: ast.Comment) -> bool:
-        """Put a comment that follows code on its line after the item before it; tell if it went."""
+        """Make a comment that follows code the trailing comment of the item before it.
+
+        With no item before it, the comment trails the block's opening line. Returns False, having
+        placed nothing, when that line or item already has a trailing comment or the block is the module.
+        """
         previous = [c for c in placed if c.end <= offset]
         if previous and previous[-1].trailing is None:
             previous[-1].trailing = comment
@@ -469,7 +476,7 @@ class _Source:
 
 
 class _Writer:
-    """Write the layout tree as lines, with comments and the blank lines the layout asks for."""
+    """Writer of the layout tree as lines, with comments and the blank lines of the layout."""
 
     def __init__(self, source: _Source | None, lines: list[str]) -> None:
         self.source = source

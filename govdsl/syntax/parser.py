@@ -153,12 +153,13 @@ def _expected_text(expected: set[str] | frozenset[str], parser: Lark) -> str:
 
 
 def _end_position(text: str) -> tuple[int, int]:
-    lines = text.splitlines() or [""]
+    # Split on "\n" only, as Lark counts lines; str.splitlines() also splits on form feeds and others.
+    lines = text.rstrip("\n").split("\n")
     return len(lines), len(lines[-1]) + 1
 
 
 def _end_span(text: str, file: str) -> Span:
-    lines = text.splitlines() or [""]
+    lines = text.rstrip("\n").split("\n")
     return Span.point(file, len(lines), len(lines[-1]) + 1)
 
 
