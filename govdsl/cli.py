@@ -62,7 +62,7 @@ def _reports_errors(command: Callable) -> Callable:
         try:
             return command(*args, **kwargs)
         except InvalidInputError as exc:
-            _print_diagnostics(exc.diagnostics, exc.sources)
+            _print_diagnostics(exc.diagnostics, exc.sources, show_info=False)
             count = sum(1 for d in exc.diagnostics if d.is_error)
             summary = f"govdsl: {count} error{'s' if count != 1 else ''}"
             if click.get_current_context().info_name == "check":

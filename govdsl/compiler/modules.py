@@ -63,7 +63,7 @@ def _read(display: str, diagnostic_span=None) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        help_text = "check the path"
+        help_text = "an import path is relative to the folder of the file that imports it"
         if display.startswith(SHIPPED_PREFIX):
             help_text = f"shipped policies: {', '.join(shipped_policies())}"
         elif path.parent.is_dir():

@@ -15,6 +15,15 @@ from govdsl.diagnostics import Diagnostic, error
 from govdsl.engine.expressions import Duration, Environment, Evaluator, display
 from govdsl.errors import InvalidInputError
 
+_TYPE_EXAMPLES = {
+    "number": "write a number such as 0.1 or a percentage such as 10%",
+    "bool": "write true or false",
+    "duration": "write a duration such as 90d, 12w, 48h or 1y",
+    "date": "write a date as YYYY-MM-DD",
+    "string": "write any text",
+    "list[string]": "write the items separated by commas, such as race,sex",
+    "list[number]": "write numbers separated by commas, such as 0.1,0.2",
+}
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([dwhy])$")
 _DURATION_DAYS = {"d": 1.0, "w": 7.0, "h": 1.0 / 24.0, "y": 365.0}
 
@@ -122,9 +131,13 @@ def bind_params(
             spec = plan.params[qualified]
             try:
                 explicit[qualified] = (parse_value(raw, spec.type), source)
-            except (ValueError, TypeError) as exc:
+            except (ValueError, TypeError):
                 diagnostics.append(
-                    error("E702", f"parameter `{qualified}` is a `{spec.type}`; `{raw}` from the {source} is not ({exc})")
+                    error(
+                        "E702",
+                        f"parameter `{qualified}` is a `{spec.type}`, but `{raw}` from the {source} is not",
+                        help=_TYPE_EXAMPLES.get(spec.type, f"give a `{spec.type}`"),
+                    )
                 )
     evaluator = Evaluator(Environment({}, model, None, as_of))
     bound: dict[str, BoundParam] = {}
