@@ -108,46 +108,136 @@ class GroupConfusionState:
         return GroupedConfusion(self.features, groups, self.rows_excluded)
 
 
+# Largest group code space counted directly with np.bincount. Below it the features' codes
+# combine by mixed-radix arithmetic; above it the groups seen are renumbered densely first.
+_DIRECT_CODE_SPACE = 1 << 22
+
+# Integer labels whose largest and smallest values differ by at most this are their own codes.
+_DIRECT_LABEL_RANGE = 256
+
+
+def _feature_codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Return one non-negative integer code per row and the group name of each code.
+
+    A categorical column already holds its codes; any other column is factorized once.
+    Missing values get the last code, named MISSING_GROUP.
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy()
+        uniques = np.asarray(values.cat.categories, dtype=object)
+    else:
+        codes, uniques = pd.factorize(values, sort=False, use_na_sentinel=True)
+        uniques = np.asarray(uniques, dtype=object)
+    names = [str(value) for value in uniques]
+    names.append(MISSING_GROUP)
+    if len(codes) and codes.min() < 0:
+        codes = codes.astype(np.int64)
+        codes[codes < 0] = len(uniques)
+    return codes, names
+
+
+def _outcome_flags(values: pd.Series, positive_label) -> tuple[np.ndarray, np.ndarray | pd.Index]:
+    """Return whether each row matches the positive label, and the distinct values found.
+
+    Each distinct value is tested once. A column of integers (or booleans) in a small
+    range indexes a table of the values in that range; anything else is factorized.
+    """
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "biu" and len(values):
+        array = values.to_numpy()
+        offsets = array.view(np.uint8) if array.dtype == bool else array
+        low, high = int(offsets.min()), int(offsets.max())
+        if high - low <= _DIRECT_LABEL_RANGE:
+            if low:
+                offsets = offsets - offsets.dtype.type(low)
+            # The smallest and largest values are present; only values between them need counting.
+            if high - low <= 1:
+                seen = np.arange(high - low + 1)
+            else:
+                seen = np.flatnonzero(np.bincount(offsets, minlength=high - low + 1))
+            uniques = np.array([low + int(offset) for offset in seen], dtype=array.dtype)
+            positive = np.zeros(high - low + 1, dtype=bool)
+            positive[seen] = is_positive(pd.Series(uniques), positive_label).to_numpy(dtype=bool)
+            return positive[offsets], uniques
+    codes, uniques = pd.factorize(values, sort=False)
+    positive = is_positive(pd.Series(uniques), positive_label).to_numpy(dtype=bool)
+    return positive[codes], uniques
+
+
+def _renumber(index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Renumber group codes densely: return the distinct codes (sorted) and each row's new code."""
+    distinct, inverse = np.unique(index, return_inverse=True)
+    return distinct, inverse.reshape(-1).astype(np.int64, copy=False)
+
+
 def group_confusion_chunk(
     chunk: pd.DataFrame, label: str, prediction: str, features: tuple[str, ...], positive_label
 ) -> GroupConfusionState:
     """Count TP, FP, FN and TN per group in one chunk, in one vectorized pass over integer codes."""
-    present = chunk[label].notna() & chunk[prediction].notna()
-    excluded = int((~present).sum())
-    if excluded:
-        chunk = chunk[present]
-    # Labels have few distinct values, so test each distinct value once and index by code.
-    label_codes, label_values = pd.factorize(chunk[label], sort=False)
-    prediction_codes, prediction_values = pd.factorize(chunk[prediction], sort=False)
-    actual = is_positive(pd.Series(label_values), positive_label).to_numpy(dtype=bool)[label_codes]
-    predicted = is_positive(pd.Series(prediction_values), positive_label).to_numpy(dtype=bool)[prediction_codes]
-    # Cell order within a group: 0 = TP, 1 = FP, 2 = FN, 3 = TN.
-    outcome = np.where(actual, np.where(predicted, 0, 2), np.where(predicted, 1, 3))
+    present = (chunk[label].notna() & chunk[prediction].notna()).to_numpy(dtype=bool)
+    excluded = int(len(present) - np.count_nonzero(present))
 
-    # Combine the features' value codes one feature at a time, renumbering the groups densely
-    # after each step, so codes stay below the row count and never overflow int64.
-    group_index = np.zeros(len(chunk), dtype=np.int64)
-    group_count = 1
-    steps: list[tuple[np.ndarray, int, np.ndarray]] = []
+    def column(name: str) -> pd.Series:
+        return chunk[name][present] if excluded else chunk[name]
+
+    actual, label_values = _outcome_flags(column(label), positive_label)
+    predicted, prediction_values = _outcome_flags(column(prediction), positive_label)
+    # Cell order within a group: 0 = TP, 1 = FP, 2 = FN, 3 = TN, that is 2 * (not predicted) + (not actual).
+    outcome = np.logical_not(predicted, out=predicted).view(np.uint8)
+    outcome <<= 1
+    outcome += np.logical_not(actual, out=actual).view(np.uint8)
+    rows = len(outcome)
+
+    # Combine the features' codes by mixed-radix arithmetic, in place, while the code space
+    # stays small enough to count directly. Past that, renumber the groups seen so far
+    # densely, so that codes stay below rows * (values of one feature) and never overflow.
+    # `levels` records each renumbering: the distinct codes and the radices folded into them.
+    index = np.zeros(rows, dtype=np.int64) if not features else None
+    space = 1
+    radices: list[int] = []
+    levels: list[tuple[np.ndarray, list[int]]] = []
+    names: list[list[str]] = []
     for feature in features:
-        codes, uniques = pd.factorize(chunk[feature].fillna(MISSING_GROUP), sort=False)
-        merged = group_index * len(uniques) + codes
-        dense_values, group_index = np.unique(merged, return_inverse=True)
-        group_index = group_index.reshape(-1)
-        group_count = len(dense_values)
-        steps.append((dense_values, len(uniques), np.asarray(uniques, dtype=object)))
-    if len(chunk) == 0:
-        group_count = 0
-    table = np.bincount(group_index * 4 + outcome, minlength=group_count * 4).reshape(-1, 4)
+        codes, feature_names = _feature_codes(column(feature))
+        size = len(feature_names)
+        if index is None:
+            index = codes.astype(np.int64)
+        else:
+            if space * size > _DIRECT_CODE_SPACE:
+                distinct, index = _renumber(index)
+                levels.append((distinct, radices))
+                space, radices = len(distinct), []
+            np.multiply(index, size, out=index)
+            np.add(index, codes, out=index, casting="unsafe")
+        space *= size
+        radices.append(size)
+        names.append(feature_names)
+    if space > _DIRECT_CODE_SPACE:
+        distinct, index = _renumber(index)
+        levels.append((distinct, radices))
+        space, radices = len(distinct), []
+    np.multiply(index, 4, out=index)
+    np.add(index, outcome, out=index, casting="unsafe")
+    table = np.bincount(index, minlength=space * 4).reshape(-1, 4) if rows else np.zeros((0, 4), np.int64)
+    groups = np.flatnonzero(table.any(axis=1))
+
+    # Decode each group seen into one code per feature, undoing the last renumbering first.
+    key_codes: list[np.ndarray] = []
+    position = groups
+    for distinct, level_radices in reversed([*levels, (None, radices)]):
+        if distinct is not None:
+            position = distinct[position]
+        for size in reversed(level_radices):
+            position, code = np.divmod(position, size)
+            key_codes.append(code)
+    key_codes.reverse()
 
     cells: dict[GroupKey, np.ndarray] = {}
-    for group in range(group_count):
-        key: list[str] = []
-        position = group
-        for dense_values, level_count, uniques in reversed(steps):
-            position, code = divmod(int(dense_values[position]), level_count)
-            key.append(str(uniques[code]))
-        cells[tuple(reversed(key))] = table[group].astype(np.int64)
+    counts = table[groups].astype(np.int64)
+    columns = [[feature_names[code] for code in codes.tolist()] for feature_names, codes in zip(names, key_codes)]
+    keys = zip(*columns) if features else [()]
+    for key, count in zip(keys, counts):
+        # Distinct values with the same text, such as 1 and "1", form one group.
+        cells[key] = cells[key] + count if key in cells else count
     return GroupConfusionState(
         features, cells, excluded, _distinct(pd.Series(label_values)), _distinct(pd.Series(prediction_values))
     )
