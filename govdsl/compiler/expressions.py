@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from functools import lru_cache
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -62,10 +63,16 @@ def _did_you_mean(value: str, choices) -> str | None:
     return f"did you mean `{close[0]}`?" if close else None
 
 
+@lru_cache(maxsize=32)
+def _lines(text: str) -> list[str]:
+    # Python caches a string's hash, so a repeat lookup of the same file text costs O(1).
+    return text.splitlines()
+
+
 def source_of(text: str, span: Span | None) -> str:
     if span is None:
         return ""
-    lines = text.splitlines()
+    lines = _lines(text)
     if span.line == span.end_line:
         return lines[span.line - 1][span.column - 1 : span.end_column - 1]
     parts = [lines[span.line - 1][span.column - 1 :]]
