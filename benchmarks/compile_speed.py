@@ -74,7 +74,7 @@ ENFORCEMENTS = ("advisory", "soft", "hard")
 
 # The same LALR parser options as govdsl/syntax/parser.py, without the comment callback.
 LARK_DRIVER = """
-import sys, time
+import sys
 from pathlib import Path
 from lark import Lark
 grammar = Path(sys.argv[1]).read_text(encoding="utf-8")

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+
 import pytest
+
+# Keep the parse cache of test runs out of the user's own cache folder.
+os.environ.setdefault("GOVDSL_CACHE_DIR", tempfile.mkdtemp(prefix="govdsl-test-cache-"))
 
 from govdsl.evidence import load_bundle
 from support import make_bundle

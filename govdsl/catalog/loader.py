@@ -25,7 +25,8 @@ def load_catalog_file(path: Path) -> Catalog:
     """Load one catalog file; raise InvalidInputError naming the file and key of each problem."""
     name = str(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        # libyaml's loader, where installed, reads the catalogs several times faster.
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except (OSError, yaml.YAMLError) as exc:
         raise InvalidInputError([error("E601", f"cannot read catalog `{name}`: {exc}")]) from None
     data = stringify_dates(data)
