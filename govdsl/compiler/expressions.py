@@ -48,7 +48,7 @@ class Scope:
     context: str  # "check", "applies" or "param"
     variables: dict[str, str] = field(default_factory=dict)
     report: Callable[[Diagnostic], None] = print
-    reduction_key: Callable[[str, dict], str] | None = None
+    reduction_key: Callable[[registry.MetricDeclaration, dict], str] | None = None
     source: str = ""
 
     def with_variable(self, name: str, type_name: str) -> Scope:
@@ -293,7 +293,7 @@ def _metric_call(expr: ast.Call, declaration, scope: Scope):
             ok = False
     if not ok:
         return ANY, {"kind": "invalid"}
-    per_group = declaration.kind == "overall" and "by" in values
+    per_group = declaration.per_group or (declaration.kind == "overall" and "by" in values)
     plan = {
         "kind": "metric",
         "name": declaration.name,
@@ -302,7 +302,7 @@ def _metric_call(expr: ast.Call, declaration, scope: Scope):
         "source": source_of(scope.source, expr.span),
     }
     if scope.reduction_key is not None:
-        plan["reduction"] = scope.reduction_key(declaration.reduction, values)
+        plan["reduction"] = scope.reduction_key(declaration, values)
     return (GROUPS if per_group else NUMBER), plan
 
 

@@ -293,13 +293,29 @@ def _condition(ctx: Context, entry: PolicyEntry, expr: ast.Expr | None) -> dict 
     return plan
 
 
+def _frozen(value):
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _shown(value) -> str:
+    return "+".join(map(str, value)) if isinstance(value, tuple) else str(value)
+
+
 def _reduction_key(ctx: Context):
-    def key(kind: str, arguments: dict) -> str:
+    def key(declaration, arguments: dict) -> str:
         features = tuple(sorted(arguments.get("by", ())))
         dataset = arguments.get("dataset")
-        reduction_id = f"{kind}[{dataset or '@predictions'}:{'+'.join(features) or '*'}]"
+        options = tuple(
+            (name, _frozen(arguments[name])) for name in sorted(declaration.reduction_arguments) if name in arguments
+        )
+        where = dataset or "+".join(f"@{role}" for role in declaration.roles)
+        reduction_id = f"{declaration.reduction}[{where}:{'+'.join(features) or '*'}]"
+        if options:
+            reduction_id = reduction_id[:-1] + "|" + ",".join(f"{name}={_shown(value)}" for name, value in options) + "]"
         if reduction_id not in ctx.reductions:
-            ctx.reductions[reduction_id] = p.ReductionSpec(reduction_id, kind, dataset, features)
+            ctx.reductions[reduction_id] = p.ReductionSpec(
+                reduction_id, declaration.reduction, dataset, features, declaration.roles, options
+            )
         return reduction_id
 
     return key

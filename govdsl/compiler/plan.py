@@ -46,11 +46,25 @@ class ReductionSpec:
 
     id: str
     kind: str
-    dataset: str | None  # a bundle dataset name, or None for the dataset whose role is `predictions`
+    dataset: str | None  # a bundle dataset name, or None for the dataset of each role in `roles`
     features: tuple[str, ...]
+    roles: tuple[str, ...] = ("predictions",)
+    # Arguments that shape the reduction, as sorted (name, value) pairs; a list value is a tuple.
+    options: tuple[tuple[str, object], ...] = ()
+
+    def option(self, name: str, default=None):
+        for key, value in self.options:
+            if key == name:
+                return value
+        return default
 
     def to_dict(self) -> dict:
-        return {"id": self.id, "kind": self.kind, "dataset": self.dataset, "features": list(self.features)}
+        data = {"id": self.id, "kind": self.kind, "dataset": self.dataset, "features": list(self.features)}
+        if self.roles != ("predictions",):
+            data["roles"] = list(self.roles)
+        if self.options:
+            data["options"] = {name: list(value) if isinstance(value, tuple) else value for name, value in self.options}
+        return data
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,8 @@ from govdsl.errors import InvalidInputError
 from govdsl.evidence.bundle import Bundle, Dataset
 from govdsl.evidence.model_card import ModelCard, read_model_card
 from govdsl.evidence.readers import DEFAULT_CHUNK_ROWS, EvidenceReadError
-from govdsl.evidence.reductions import REDUCTION_KINDS, EvidenceInvalid, EvidenceMissing
+from govdsl.evidence.kinds import reduction_function
+from govdsl.evidence.reductions import EvidenceInvalid, EvidenceMissing
 from govdsl.metrics.fairness import describe_group
 
 log = logging.getLogger("govdsl")
@@ -45,7 +46,7 @@ _MIRRORED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 
 @dataclass(frozen=True)
 class _Reduced:
-    dataset: Dataset | None
+    datasets: str | None  # the names of the datasets read, for the report
     table: object | None
     problem: str | None
 
@@ -54,20 +55,28 @@ def today_utc() -> datetime.date:
     return datetime.datetime.now(datetime.timezone.utc).date()
 
 
-def _select_dataset(bundle: Bundle, spec) -> Dataset:
-    if spec.dataset is not None:
-        dataset = bundle.datasets.get(spec.dataset)
+def select_dataset(bundle: Bundle, name: str | None, role: str) -> Dataset:
+    """Return the dataset named `name`, or else the one dataset with the role."""
+    if name is not None:
+        dataset = bundle.datasets.get(name)
         if dataset is None:
             names = ", ".join(bundle.datasets) or "none"
-            raise EvidenceMissing(f"the bundle declares no dataset named `{spec.dataset}` (datasets: {names})")
+            raise EvidenceMissing(f"the bundle declares no dataset named `{name}` (datasets: {names})")
         return dataset
-    candidates = bundle.datasets_with_role("predictions")
+    candidates = bundle.datasets_with_role(role)
     if not candidates:
-        raise EvidenceMissing("the bundle declares no dataset with role `predictions`")
+        raise EvidenceMissing(f"the bundle declares no dataset with role `{role}`")
     if len(candidates) > 1:
         names = ", ".join(d.name for d in candidates)
-        raise EvidenceMissing(f"several datasets have role `predictions` ({names}); name one with `dataset = \"...\"`")
+        raise EvidenceMissing(f"several datasets have role `{role}` ({names}); name one with `dataset = \"...\"`")
     return candidates[0]
+
+
+def _datasets_for(bundle: Bundle, spec) -> dict[str, Dataset]:
+    """Select a dataset per role; with several roles, an option named after a role names its dataset."""
+    if len(spec.roles) == 1:
+        return {spec.roles[0]: select_dataset(bundle, spec.dataset, spec.roles[0])}
+    return {role: select_dataset(bundle, spec.option(role), role) for role in spec.roles}
 
 
 def compute_reductions(plan: Plan, bundle: Bundle, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> dict[str, _Reduced]:
@@ -75,34 +84,25 @@ def compute_reductions(plan: Plan, bundle: Bundle, chunk_rows: int = DEFAULT_CHU
     reduced: dict[str, _Reduced] = {}
     for reduction_id, spec in sorted(plan.reductions.items()):
         try:
-            dataset = _select_dataset(bundle, spec)
+            datasets = _datasets_for(bundle, spec)
         except EvidenceMissing as exc:
             reduced[reduction_id] = _Reduced(None, None, str(exc))
             continue
+        names = ", ".join(dict.fromkeys(d.name for d in datasets.values()))
         started = time.perf_counter()
         try:
-            table = REDUCTION_KINDS[spec.kind](dataset, spec.features, chunk_rows)
+            table = reduction_function(spec.kind)(datasets, spec, chunk_rows)
         except EvidenceMissing as exc:
-            reduced[reduction_id] = _Reduced(dataset, None, str(exc))
+            reduced[reduction_id] = _Reduced(names, None, str(exc))
             continue
         except EvidenceReadError as exc:
-            raise InvalidInputError(
-                [error("E409", f"dataset `{dataset.name}` of bundle `{bundle.display_path}`: {exc}")]
-            ) from None
+            raise InvalidInputError([error("E409", f"dataset `{names}` of bundle `{bundle.display_path}`: {exc}")]) from None
         except EvidenceInvalid as exc:
-            help_text = f"correct `positive_label` or the columns declared at `{dataset.key}` in bundle.yaml, or the data file"
-            if isinstance(dataset.positive_label, bool):
-                help_text += '; YAML reads unquoted yes, no, on, off, true and false as booleans, so quote a text label: `positive_label: "yes"`'
+            keys = ", ".join(f"`{d.key}`" for d in datasets.values())
+            help_text = exc.help or f"correct the declarations at {keys} in bundle.yaml, or the data file"
             raise InvalidInputError([error("E410", f"{exc} in bundle `{bundle.display_path}`", help=help_text)]) from None
-        log.info(
-            "reduction %s: %d rows of `%s` in %d groups, %.3f s",
-            reduction_id,
-            table.overall.n + table.rows_excluded,
-            dataset.relative_path,
-            len(table.groups),
-            time.perf_counter() - started,
-        )
-        reduced[reduction_id] = _Reduced(dataset, table, None)
+        log.info("reduction %s of `%s`: %.3f s", reduction_id, names, time.perf_counter() - started)
+        reduced[reduction_id] = _Reduced(names, table, None)
     return reduced
 
 
@@ -227,6 +227,7 @@ def evaluate_check(spec: CheckSpec, environment: Environment) -> CheckResult:
                 for g in value.groups
             ),
             rows_excluded=primary.rows_excluded,
+            details=dict(value.details),
             excluded_groups=tuple({"group": dict(zip(primary.features, key)), "n": n} for key, n in value.excluded),
             extremes={
                 component: {"lowest": dict(zip(primary.features, low)), "highest": dict(zip(primary.features, high))}
@@ -324,7 +325,7 @@ def evaluate(
         entry = reduced[node["reduction"]]
         if entry.problem is not None:
             raise MissingEvidence(entry.problem)
-        return metric_value(node, entry.table), entry.table, entry.dataset.name
+        return metric_value(node, entry.table), entry.table, entry.datasets
 
     environment = Environment({name: b.value for name, b in bound.items()}, bundle.model, card, as_of, metric)
 

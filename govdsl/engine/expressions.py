@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from govdsl.metrics import get_metric
 from govdsl.metrics.fairness import describe_group, per_group, undefined_reason
+from govdsl.metrics.counts import ConfusionCounts
 from govdsl.metrics.values import MetricValue
 
 # Relative tolerance of comparisons, so that a value computed as 0.7999999999999999 passes
@@ -53,9 +54,16 @@ class GroupValues:
     def defined(self, what: str) -> dict[tuple[str, ...], float]:
         undefined = [g for g in self.measurement.groups if self.values.get(g.key, 0.0) is None]
         if undefined:
-            reasons = "; ".join(undefined_reason(self.component, g.counts, self.label(g.key)) for g in undefined)
+            reasons = "; ".join(self._undefined_reason(g) for g in undefined)
             raise Undefined(f"{what} is undefined: {reasons}")
         return dict(self.values)
+
+    def _undefined_reason(self, group) -> str:
+        if self.component in group.reasons:
+            return f"{self.label(group.key)}: {group.reasons[self.component]}"
+        if isinstance(group.counts, ConfusionCounts):
+            return undefined_reason(self.component, group.counts, self.label(group.key))
+        return f"{self.component.replace('_', ' ')} is undefined for {self.label(group.key)}"
 
 
 @dataclass
@@ -226,10 +234,10 @@ class Evaluator:
         if self.environment.metric is None:
             raise MissingEvidence("metrics need evidence")
         value, table, dataset = self.environment.metric(node)
-        features = table.features if table is not None else ()
+        features = getattr(table, "features", ())
         self.trace.measurements.append(
             Measurement(node["name"], node["arguments"], node.get("source", ""), dataset, value, features,
-                        table.rows_excluded if table is not None else 0)
+                        getattr(table, "rows_excluded", 0))
         )
         if node.get("per_group"):
             (component,) = get_metric(node["name"]).components
@@ -372,6 +380,8 @@ def _arithmetic(operator: str, left, right):
 
 def metric_value(node: dict, table) -> MetricValue:
     declaration = get_metric(node["name"])
+    if declaration.calling == "arguments":
+        return declaration.load()(table, node["arguments"])
     if node.get("per_group"):
         return per_group(table, declaration.components)
     options = {key: node["arguments"][key] for key in ("min_group_size", "exclude_small") if key in node["arguments"]}

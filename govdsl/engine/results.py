@@ -58,6 +58,7 @@ class CheckResult:
     failing_groups: tuple[dict, ...] = ()
     requirement: dict | None = None
     excluded_groups: tuple[dict, ...] = ()
+    details: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         comparison = None
@@ -83,6 +84,7 @@ class CheckResult:
             "groups": [g.to_dict() for g in self.groups],
             "rows_excluded": self.rows_excluded,
             "extremes": self.extremes,
+            "details": self.details,
         }
 
 

@@ -1,12 +1,12 @@
-"""Reductions: passes over evidence that produce mergeable sufficient statistics.
+"""Per-group confusion counts: the reduction that every classification and fairness metric reads.
 
-Each kind in REDUCTION_KINDS reads a dataset chunk by chunk. The states of two chunks
-merge by addition, so the result does not depend on how the file was split.
+The reduction reads a dataset chunk by chunk. The states of two chunks merge by
+addition, so the result does not depend on how the file was split. Other kinds of
+reduction are listed in `govdsl.evidence.kinds`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,7 +28,14 @@ class EvidenceMissing(Exception):
 
 
 class EvidenceInvalid(Exception):
-    """Evidence whose values contradict the bundle's declarations, such as a positive label found nowhere."""
+    """Evidence whose values contradict the bundle's declarations, such as a positive label found nowhere.
+
+    `help` says what to correct; without it, the engine points at the dataset's declaration.
+    """
+
+    def __init__(self, message: str, help: str | None = None) -> None:
+        super().__init__(message)
+        self.help = help
 
 
 def _normalized(value: str) -> str:
@@ -316,6 +323,16 @@ def check_binary_values(dataset: Dataset, label_values: set[str], prediction_val
         )
 
 
-REDUCTION_KINDS: dict[str, Callable[..., GroupedConfusion]] = {
-    "group_confusion": reduce_group_confusion,
-}
+def reduce_for_plan(datasets: dict[str, Dataset], spec, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> GroupedConfusion:
+    """The `group_confusion` kind: confusion counts of the predictions dataset, grouped by the spec's features."""
+    dataset = datasets["predictions"]
+    try:
+        return reduce_group_confusion(dataset, spec.features, chunk_rows)
+    except EvidenceInvalid as exc:
+        help_text = f"correct `positive_label` or the columns declared at `{dataset.key}` in bundle.yaml, or the data file"
+        if isinstance(dataset.positive_label, bool):
+            help_text += (
+                "; YAML reads unquoted yes, no, on, off, true and false as booleans,"
+                ' so quote a text label: `positive_label: "yes"`'
+            )
+        raise EvidenceInvalid(str(exc), exc.help or help_text) from None

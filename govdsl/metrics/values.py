@@ -9,11 +9,17 @@ from govdsl.metrics.counts import ConfusionCounts, GroupKey
 
 @dataclass(frozen=True)
 class GroupValues:
-    """One group's counts and the component rates computed from them (None where undefined)."""
+    """One group's counts and the component values computed from them (None where undefined).
+
+    `counts` is `ConfusionCounts` for classification metrics; other families give any
+    object with an `n` (the group's rows) and a `to_dict()` of its counts. `reasons`
+    says why a value is None, where the counts alone do not.
+    """
 
     key: GroupKey
     counts: ConfusionCounts
     rates: dict[str, float | None]
+    reasons: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,9 @@ class MetricValue:
     extremes: dict[str, tuple[GroupKey, GroupKey]] = field(default_factory=dict)
     # Groups left out because they have fewer rows than the check's minimum group size.
     excluded: tuple[tuple[GroupKey, int], ...] = ()
+    # What else a report needs to reproduce the value: the method and settings used (bins,
+    # smoothing, the statistical test), per-feature results, as JSON-ready data.
+    details: dict = field(default_factory=dict)
 
     @property
     def defined(self) -> bool:

@@ -12,7 +12,9 @@ def _number(value: float | None) -> str:
 
 def _rate_cell(group: GroupResult, component: str) -> str:
     """A group's rate with the counts behind it, such as `0.4234 (641/1514)`."""
-    fraction = rate_fraction(component, ConfusionCounts(**group.counts))
+    fraction = None
+    if set(group.counts) == {"tp", "fp", "fn", "tn"}:
+        fraction = rate_fraction(component, ConfusionCounts(**group.counts))
     if fraction is None:
         return _number(group.values[component])
     return f"{_number(group.values[component])} ({fraction[0]}/{fraction[1]})"

@@ -1,0 +1,27 @@
+"""The kinds of reduction a compiled plan can ask for, each a function loaded when a plan needs it.
+
+A reduction function is called as `function(datasets, spec, chunk_rows)`: `datasets`
+maps each role of `spec.roles` to the bundle's `Dataset` for it, `spec` is the plan's
+`ReductionSpec` (features and options), and `chunk_rows` bounds the rows read at once.
+It returns the table the metric implementations read. It raises `EvidenceMissing`
+when the bundle lacks what it needs (the checks that read it get status `error`),
+`EvidenceInvalid` when the data contradicts the bundle's declarations, and
+`EvidenceReadError` when a file cannot be read (both invalid input, exit 2).
+
+The table has `rows_excluded` (rows no group holds, such as rows without a label)
+and `features` (the columns whose values name its groups, or an empty tuple).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+
+REDUCTION_KINDS: dict[str, str] = {
+    "group_confusion": "govdsl.evidence.reductions:reduce_for_plan",
+}
+
+
+def reduction_function(kind: str) -> Callable:
+    module_name, function_name = REDUCTION_KINDS[kind].split(":")
+    return getattr(importlib.import_module(module_name), function_name)

@@ -1,0 +1,1 @@
+"""Metric declarations, one module per family; each module has a list `DECLARATIONS`."""
