@@ -7,6 +7,9 @@ from collections.abc import Sequence
 
 import yaml
 
+from govdsl.diagnostics import Diagnostic, Span, error
+from govdsl.errors import InvalidInputError
+
 
 def stringify_dates(value):
     """Return `value` with every date YAML parsed from an unquoted `2024-07-12` turned back into its ISO string."""
@@ -42,3 +45,37 @@ def locate(text: str, path: Sequence[str | int]) -> tuple[int, int] | None:
             break
         node = child
     return mark.line + 1, mark.column + 1
+
+
+def key_text(path: Sequence[str | int]) -> str:
+    """Return a key path as text, such as `datasets[0].path`."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif text:
+            text += f".{part}"
+        else:
+            text = str(part)
+    return text
+
+
+class YamlProblems:
+    """Collects diagnostics about one YAML file, placing each at the line of its key."""
+
+    def __init__(self, file: str, text: str) -> None:
+        self.file = file
+        self.text = text
+        self.items: list[Diagnostic] = []
+
+    def add(self, code: str, message: str, path: Sequence[str | int] | None = None, help: str | None = None) -> None:
+        span = None
+        if path is not None:
+            position = locate(self.text, path)
+            if position is not None:
+                span = Span.point(self.file, *position)
+        self.items.append(error(code, message, span, help))
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise InvalidInputError(self.items, {self.file: self.text})

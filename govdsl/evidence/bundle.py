@@ -18,7 +18,7 @@ import yaml
 from govdsl import resources
 from govdsl.diagnostics import Diagnostic, Span, error
 from govdsl.errors import InvalidInputError
-from govdsl.yamlfiles import locate, stringify_dates
+from govdsl.yamlfiles import YamlProblems, key_text, stringify_dates
 
 log = logging.getLogger("govdsl")
 
@@ -59,39 +59,6 @@ class Bundle:
 
 
 
-class _Problems:
-    """Collects diagnostics about one bundle.yaml, placing each at the line of its key."""
-
-    def __init__(self, file: str, text: str) -> None:
-        self.file = file
-        self.text = text
-        self.items: list[Diagnostic] = []
-
-    def add(self, code: str, message: str, path: list[str | int] | None = None, help: str | None = None) -> None:
-        span = None
-        if path is not None:
-            position = locate(self.text, path)
-            if position is not None:
-                span = Span.point(self.file, *position)
-        self.items.append(error(code, message, span, help))
-
-    def raise_if_any(self) -> None:
-        if self.items:
-            raise InvalidInputError(self.items, {self.file: self.text})
-
-
-def key_text(path: list[str | int]) -> str:
-    text = ""
-    for part in path:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        elif text:
-            text += f".{part}"
-        else:
-            text = part
-    return text or "(top level)"
-
-
 def load_bundle(directory: str | Path) -> Bundle:
     """Load and validate the bundle in `directory`; raise InvalidInputError listing every problem."""
     display = Path(directory).as_posix()
@@ -125,7 +92,7 @@ def load_bundle(directory: str | Path) -> Bundle:
         ) from None
     data = stringify_dates(data)
 
-    problems = _Problems(file_display, text)
+    problems = YamlProblems(file_display, text)
     validator = jsonschema.Draft202012Validator(resources.load_package_schema("bundle.schema.json"))
     for problem in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
         path = list(problem.absolute_path)
@@ -172,7 +139,7 @@ def load_bundle(directory: str | Path) -> Bundle:
     )
 
 
-def _inside(root: Path, relative: str, key: list[str | int], problems: _Problems) -> Path | None:
+def _inside(root: Path, relative: str, key: list[str | int], problems: YamlProblems) -> Path | None:
     """Resolve an evidence path; report it when it leaves the bundle directory."""
     candidate = Path(relative)
     resolved = (root / candidate).resolve()
@@ -187,7 +154,7 @@ def _inside(root: Path, relative: str, key: list[str | int], problems: _Problems
     return resolved
 
 
-def _load_dataset(root: Path, display: str, index: int, raw: dict, problems: _Problems) -> Dataset | None:
+def _load_dataset(root: Path, display: str, index: int, raw: dict, problems: YamlProblems) -> Dataset | None:
     key: list[str | int] = ["datasets", index]
     path = _inside(root, raw["path"], key + ["path"], problems)
     if path is None:
