@@ -178,6 +178,7 @@ def fmt_command(paths: tuple[str, ...], check_only: bool) -> None:
 @click.option("--allow-insufficient", is_flag=True, help="Do not block the gate on `insufficient` controls; the report names the controls relaxed.")
 @click.option("--param", "param_values", multiple=True, metavar="NAME=VALUE", help="Set a policy parameter, such as max_gap=0.05 or compas_fairness.max_gap=5%; repeatable. Overrides --params.")
 @click.option("--params", "params_file", type=click.Path(dir_okay=False), metavar="FILE", help="YAML file of parameter values: `name: value` or `policy: {name: value}`.")
+@click.option("--waivers", "waiver_files", multiple=True, type=click.Path(dir_okay=False), metavar="FILE", help="YAML file of waivers (see docs/waivers.md); repeatable. A malformed file stops the run before evaluation.")
 @_reports_errors
 def check_command(
     policies: tuple[str, ...],
@@ -188,6 +189,7 @@ def check_command(
     allow_insufficient: bool,
     param_values: tuple[str, ...],
     params_file: str | None,
+    waiver_files: tuple[str, ...],
 ) -> None:
     """Check a model bundle against policies and decide the gate.
 
@@ -206,6 +208,7 @@ def check_command(
     file_values = read_params_file(params_file) if params_file else None
     plan, warnings = compile_policies(policies, as_of=as_of.date() if as_of else None)
     _print_diagnostics(warnings, plan.sources, show_info=False)
+    waivers = _load_waivers(waiver_files)
     bundle = load_bundle(bundle_dir)
     clock = (lambda: as_of.date()) if as_of else today_utc
     results = evaluate(
@@ -216,9 +219,33 @@ def check_command(
         params=command_line,
         params_file=file_values,
         params_file_name=params_file or "",
+        waivers=waivers,
     )
     _write(RENDERERS[output_format](results), output)
     sys.exit(EXIT_OK if results.gate.passed else EXIT_FINDING)
+
+
+def _load_waivers(paths: tuple[str, ...]) -> tuple:
+    """Load every waivers file, reporting the problems of all of them at once; ids must be unique across files."""
+    from govdsl.evidence.waivers import load_waivers
+
+    waivers, problems, sources = [], [], {}
+    for path in paths:
+        try:
+            waivers.extend(load_waivers(path))
+        except InvalidInputError as exc:
+            problems.extend(exc.diagnostics)
+            sources.update(exc.sources or {})
+    first_file: dict[str, str] = {}
+    for waiver in waivers:
+        if waiver.id in first_file and first_file[waiver.id] != waiver.file:
+            problems.append(
+                error("E804", f"waiver id `{waiver.id}` is used in both `{first_file[waiver.id]}` and `{waiver.file}`", help="give every waiver its own id")
+            )
+        first_file.setdefault(waiver.id, waiver.file)
+    if problems:
+        raise InvalidInputError(problems, sources)
+    return tuple(waivers)
 
 
 @main.command("coverage")

@@ -11,6 +11,21 @@ from govdsl.diagnostics import Diagnostic, Span, error
 from govdsl.errors import InvalidInputError
 
 
+_BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _DatesAsTextLoader(_BASE_LOADER):
+    """A safe loader that keeps unquoted dates such as `2026-02-30` as text, so no date raises while loading."""
+
+
+_DatesAsTextLoader.add_constructor("tag:yaml.org,2002:timestamp", _BASE_LOADER.construct_yaml_str)
+
+
+def load_yaml(text: str):
+    """Parse YAML safely, with every date left as its text; callers parse and check dates themselves."""
+    return yaml.load(text, Loader=_DatesAsTextLoader)
+
+
 def stringify_dates(value):
     """Return `value` with every date YAML parsed from an unquoted `2024-07-12` turned back into its ISO string."""
     if isinstance(value, datetime.date):

@@ -133,3 +133,14 @@ def test_non_mapping_manifest(tmp_path):
     (tmp_path / "bundle.yaml").write_text("- just\n- a list\n", encoding="utf-8")
     (diagnostic,) = load_errors(tmp_path)
     assert diagnostic.code == "E404"
+
+
+@pytest.mark.parametrize("written", ["2024-02-30", '"2024-02-30"', "2024-13-01"])
+def test_impossible_dates_are_schema_errors(tmp_path, written):
+    # YAML would turn an unquoted impossible date into a loader crash; it must be an error at its key.
+    bundle = copy_bundle(tmp_path)
+    replace_in(bundle / "bundle.yaml", 'date: "2024-01-15"', f"date: {written}")
+    (diagnostic,) = load_errors(bundle)
+    assert diagnostic.code == "E404"
+    assert "approvals[0].date" in diagnostic.message and "is not a 'date'" in diagnostic.message
+    assert diagnostic.span is not None

@@ -16,6 +16,7 @@ import yaml
 from govdsl import __version__
 from govdsl.compiler.plan import CONTROL, CheckSpec, ControlSpec, Plan
 from govdsl.diagnostics import error
+from govdsl.engine import gate
 from govdsl.engine import status as st
 from govdsl.engine.expressions import (
     Environment,
@@ -258,17 +259,31 @@ def _unevaluated(spec: CheckSpec, status: str, reason: str) -> CheckResult:
     return CheckResult(id=spec.id, kind=spec.kind, status=status, message=f"not evaluated: {reason}", source=spec.source, reason=reason)
 
 
-def _control_result(spec: ControlSpec, status: str, message: str, checks, allow_insufficient: bool) -> ControlResult:
-    blocking = set(st.BLOCKING)
-    if allow_insufficient:
-        blocking.discard(st.INSUFFICIENT)
+def _control_result(
+    spec: ControlSpec, status: str, message: str, checks, allow_insufficient: bool, waiver=None
+) -> ControlResult:
+    final = gate.waived_status(status, waiver is not None)
+    waiver_info = None
+    if final == st.WAIVED:
+        waiver_info = {
+            "id": waiver.id,
+            "status_waived": status,
+            "approved_by": {"name": waiver.approver_name, "role": waiver.approver_role},
+            "approved_on": waiver.approved_on.isoformat(),
+            "expires": waiver.expires.isoformat(),
+            "justification": waiver.justification,
+            "ticket": waiver.ticket,
+            "compensating_controls": list(waiver.compensating_controls),
+        }
+        message = f"{message}; {status} waived by `{waiver.id}` ({waiver.approver_role}, until {waiver.expires.isoformat()})"
     return ControlResult(
         id=spec.id,
         title=spec.title,
         severity=spec.severity,
         enforcement=spec.enforcement,
-        status=status,
-        blocks_gate=spec.enforcement != "advisory" and status in blocking,
+        status=final,
+        blocks_gate=gate.blocks(spec.enforcement, final, allow_insufficient),
+        waiver=waiver_info,
         message=message,
         maps=spec.maps,
         requires=spec.requires,
@@ -314,9 +329,11 @@ def evaluate(
     params: dict[str, str] | None = None,
     params_file: dict[str, object] | None = None,
     params_file_name: str = "",
+    waivers: tuple = (),
 ) -> Results:
-    """Evaluate every control of the plan and decide the gate."""
+    """Evaluate every control of the plan and decide the gate; `waivers` come from `load_waivers`."""
     as_of = clock()
+    usable, outcomes = _resolve_waivers(plan, bundle, waivers, as_of)
     bound = bind_params(plan, bundle.model, as_of, params, params_file, params_file_name)
     card = _read_card(bundle)
     reduced = compute_reductions(plan, bundle, chunk_rows)
@@ -343,7 +360,9 @@ def evaluate(
         if kind != CONTROL:
             continue
         spec = plan.controls[name]
-        result = _evaluate_control(plan, spec, bundle, environment, policy_state[spec.policy], control_results, allow_insufficient)
+        result = _evaluate_control(
+            plan, spec, bundle, environment, policy_state[spec.policy], control_results, allow_insufficient, usable.get(name)
+        )
         control_results[name] = result
 
     controls = tuple(control_results[key] for key in plan.controls)  # policy order
@@ -368,7 +387,7 @@ def evaluate(
         c.id for c in controls if allow_insufficient and c.status == st.INSUFFICIENT and c.enforcement != "advisory"
     )
     counts = {s: sum(1 for c in controls if c.status == s) for s in st.ALL}
-    gate = Gate("blocked" if blocking else "passed", blocking, allow_insufficient, relaxed, counts)
+    gate_result = Gate("blocked" if blocking else "passed", blocking, allow_insufficient, relaxed, counts)
 
     bundle_info = {
         "path": bundle.display_path,
@@ -380,30 +399,63 @@ def evaluate(
     }
     policies = tuple({"name": p.name, "version": p.version, "file": p.file, "sha256": p.sha256} for p in plan.policies)
     parameters = tuple(b.to_dict() for b in bound.values())
-    return Results(__version__, as_of.isoformat(), policies, bundle_info, controls, tuple(clauses), gate, parameters)
+    waiver_report = tuple(_waiver_outcome(w, outcomes, control_results).to_dict() for w in waivers)
+    return Results(
+        __version__, as_of.isoformat(), policies, bundle_info, controls, tuple(clauses), gate_result, parameters, waiver_report
+    )
 
 
-def _evaluate_control(plan, spec, bundle, environment, policy_state, control_results, allow_insufficient) -> ControlResult:
+def _resolve_waivers(plan: Plan, bundle: Bundle, waivers, as_of: datetime.date):
+    """Return the waiver in force per control id, and the refusal of every waiver that cannot apply."""
+    usable: dict[str, object] = {}
+    outcomes: dict[str, gate.WaiverOutcome] = {}
+    model_id, version = str(bundle.model.get("id", "")), str(bundle.model.get("version", ""))
+    for waiver in waivers:
+        refused = gate.refusal(waiver, plan.controls.get(waiver.control), model_id, version, as_of, plan.controls)
+        if refused is not None:
+            outcomes[waiver.id] = gate.WaiverOutcome(waiver, *refused)
+            if refused[0] in gate.REFUSED:
+                log.warning("waiver %s (%s line %s) not applied: %s", waiver.id, waiver.file, waiver.line, refused[1])
+        elif waiver.control in usable:
+            first = usable[waiver.control]
+            outcomes[waiver.id] = gate.WaiverOutcome(waiver, gate.UNUSED, f"waiver `{first.id}` already covers `{waiver.control}`")
+        else:
+            usable[waiver.control] = waiver
+    return usable, outcomes
+
+
+def _waiver_outcome(waiver, outcomes: dict, control_results: dict) -> "gate.WaiverOutcome":
+    if waiver.id in outcomes:
+        return outcomes[waiver.id]
+    control = control_results[waiver.control]
+    if control.waiver is not None and control.waiver["id"] == waiver.id:
+        return gate.WaiverOutcome(waiver, gate.APPLIED, f"`{waiver.control}` {control.waiver['status_waived']} is waived")
+    return gate.WaiverOutcome(waiver, gate.UNUSED, f"`{waiver.control}` is {control.status}, so there is nothing to waive")
+
+
+def _evaluate_control(
+    plan, spec, bundle, environment, policy_state, control_results, allow_insufficient, waiver=None
+) -> ControlResult:
     checks = [plan.checks[c] for c in spec.checks]
     policy_status, policy_reason = policy_state
     if policy_status != st.PASS:
         results = [_unevaluated(c, policy_status, policy_reason) for c in checks]
-        return _control_result(spec, policy_status, policy_reason, results, allow_insufficient)
+        return _control_result(spec, policy_status, policy_reason, results, allow_insufficient, waiver)
     try:
         applies, reason = _applicability(spec.applies, spec.applies_source, environment)
     except MissingEvidence as exc:
         reason = f"cannot decide whether the control applies: {exc}"
         results = [_unevaluated(c, st.ERROR, reason) for c in checks]
-        return _control_result(spec, st.ERROR, reason, results, allow_insufficient)
+        return _control_result(spec, st.ERROR, reason, results, allow_insufficient, waiver)
     if not applies:
         results = [_unevaluated(c, st.SKIPPED, reason) for c in checks]
-        return _control_result(spec, st.SKIPPED, reason, results, allow_insufficient)
+        return _control_result(spec, st.SKIPPED, reason, results, allow_insufficient, waiver)
     # A required control that does not apply to this bundle does not block its dependants.
     unmet = [r for r in spec.requires if control_results[r].status not in (st.PASS, st.WAIVED, st.SKIPPED)]
     if unmet:
         reason = "requires " + ", ".join(f"`{r}` ({control_results[r].status})" for r in unmet)
         results = [_unevaluated(c, st.BLOCKED, reason) for c in checks]
-        return _control_result(spec, st.BLOCKED, reason, results, allow_insufficient)
+        return _control_result(spec, st.BLOCKED, reason, results, allow_insufficient, waiver)
     results = []
     for check in checks:
         if check.kind == "require":
@@ -411,4 +463,4 @@ def _evaluate_control(plan, spec, bundle, environment, policy_state, control_res
         else:
             results.append(evaluate_check(check, environment))
     status = st.combine_checks([c.status for c in results])
-    return _control_result(spec, status, _control_message(results), results, allow_insufficient)
+    return _control_result(spec, status, _control_message(results), results, allow_insufficient, waiver)

@@ -14,6 +14,7 @@ from govdsl.compiler.plan import Plan
 from govdsl.diagnostics import Diagnostic, error
 from govdsl.engine.expressions import Duration, Environment, Evaluator, display
 from govdsl.errors import InvalidInputError
+from govdsl.yamlfiles import load_yaml
 
 _TYPE_EXAMPLES = {
     "number": "write a number such as 0.1 or a percentage such as 10%",
@@ -83,7 +84,7 @@ def _resolve_name(plan: Plan, name: str) -> str | None:
 def read_params_file(path: str) -> dict[str, object]:
     """Read a YAML parameters file: `name: value` pairs, or `policy: {name: value}` mappings."""
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        data = load_yaml(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InvalidInputError([error("E704", f"parameters file `{path}` not found")]) from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:

@@ -105,9 +105,12 @@ class ControlResult:
     waivable_by: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     references: tuple[str, ...] = ()
+    # The waiver that turned a blocking status into `waived`, with the status it covers.
+    waiver: dict | None = None
 
     def to_dict(self) -> dict:
         return {
+            "waiver": self.waiver,
             "waivable_by": list(self.waivable_by),
             "tags": list(self.tags),
             "references": list(self.references),
@@ -182,9 +185,12 @@ class Results:
     clauses: tuple[ClauseResult, ...]
     gate: Gate
     parameters: tuple[dict, ...] = ()
+    # Every waiver given to the run, with its state: applied, unused or why it was refused.
+    waivers: tuple[dict, ...] = ()
 
     def to_dict(self) -> dict:
         return {
+            "waivers": list(self.waivers),
             "parameters": list(self.parameters),
             "schema_version": RESULTS_SCHEMA_VERSION,
             "govdsl_version": self.govdsl_version,

@@ -18,7 +18,7 @@ import yaml
 from govdsl import resources
 from govdsl.diagnostics import Diagnostic, Span, error
 from govdsl.errors import InvalidInputError
-from govdsl.yamlfiles import YamlProblems, key_text, stringify_dates
+from govdsl.yamlfiles import load_yaml, YamlProblems, key_text, stringify_dates
 
 log = logging.getLogger("govdsl")
 
@@ -42,6 +42,7 @@ class Dataset:
     positive_label: str | int | bool | None = None
     favorable: str | None = None
     declared_sha256: str | None = None
+    format: str = "csv"  # "csv" or "parquet"
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def load_bundle(directory: str | Path) -> Bundle:
         raise InvalidInputError([error("E402", f"cannot read `{file_display}`: {exc}")]) from None
 
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         span = Span.point(file_display, mark.line + 1, mark.column + 1) if mark else None
@@ -93,7 +94,9 @@ def load_bundle(directory: str | Path) -> Bundle:
     data = stringify_dates(data)
 
     problems = YamlProblems(file_display, text)
-    validator = jsonschema.Draft202012Validator(resources.load_package_schema("bundle.schema.json"))
+    validator = jsonschema.Draft202012Validator(
+        resources.load_package_schema("bundle.schema.json"), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
     for problem in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
         path = list(problem.absolute_path)
         problems.add(
@@ -167,14 +170,16 @@ def _load_dataset(root: Path, display: str, index: int, raw: dict, problems: Yam
             "add the file or correct the path",
         )
         return None
+    # An invalid `format` is reported by the schema check; the file is still read by its suffix.
+    data_format = raw["format"] if raw.get("format") in _FORMAT_NAMES else _format_from_suffix(path)
     try:
-        columns = _read_header(path)
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        columns = _read_columns(path, data_format)
+    except (OSError, UnicodeDecodeError, csv.Error, ValueError) as exc:
         problems.add(
             "E409",
-            f"dataset `{raw['name']}`: cannot read `{raw['path']}` as CSV: {exc}",
+            f"dataset `{raw['name']}`: cannot read `{raw['path']}` as {_FORMAT_NAMES[data_format]}: {exc}",
             key + ["path"],
-            "evidence files are UTF-8 CSV with a header line",
+            _FORMAT_HELP[data_format],
         )
         return None
     if not columns:
@@ -182,7 +187,7 @@ def _load_dataset(root: Path, display: str, index: int, raw: dict, problems: Yam
             "E409",
             f"dataset `{raw['name']}`: `{raw['path']}` is empty",
             key + ["path"],
-            "a CSV file needs a header line that names its columns",
+            f"a {_FORMAT_NAMES[data_format]} file needs at least one named column",
         )
         return None
 
@@ -226,10 +231,35 @@ def _load_dataset(root: Path, display: str, index: int, raw: dict, problems: Yam
         positive_label=raw.get("positive_label"),
         favorable=raw.get("favorable"),
         declared_sha256=raw.get("sha256") if isinstance(raw.get("sha256"), str) else None,
+        format=data_format,
     )
 
 
-def _read_header(path: Path) -> list[str]:
+_FORMAT_NAMES = {"csv": "CSV", "parquet": "Parquet"}
+_FORMAT_HELP = {
+    "csv": "evidence files are UTF-8 CSV with a header line; declare `format: parquet` for a Parquet file",
+    "parquet": "replace the file with a complete Parquet file, or declare `format: csv` if it is CSV",
+}
+
+
+def _format_from_suffix(path: Path) -> str:
+    """Return the format of a dataset that declares none: Parquet for `.parquet` and `.pq` files, else CSV."""
+    return "parquet" if path.suffix.lower() in (".parquet", ".pq") else "csv"
+
+
+def _read_columns(path: Path, data_format: str) -> list[str]:
+    """Return the column names of an evidence file: its CSV header line, or its Parquet schema.
+
+    Raises OSError, UnicodeDecodeError, csv.Error or ValueError when the file cannot be read.
+    """
+    if data_format == "parquet":
+        import pyarrow
+        import pyarrow.parquet
+
+        try:
+            return list(pyarrow.parquet.read_schema(path).names)
+        except pyarrow.ArrowException as exc:
+            raise ValueError(str(exc)) from exc
     with path.open(newline="", encoding="utf-8") as handle:
         return next(csv.reader(handle), [])
 

@@ -78,6 +78,14 @@ def _control_lines(control: ControlResult) -> list[str]:
             return lines
     for check in control.checks:
         lines.extend(_check_lines(check))
+    if control.waiver is not None:
+        waiver = control.waiver
+        lines.append(
+            f"    waived: {waiver['status_waived']} accepted by waiver {waiver['id']}, approved by"
+            f" {waiver['approved_by']['name']} ({waiver['approved_by']['role']}) on {waiver['approved_on']},"
+            f" expires {waiver['expires']}"
+        )
+        lines.append(f"    justification: {waiver['justification']}")
     if control.status not in ("pass", "skipped", "waived") and control.remediation:
         lines.append(f"    remediation: {control.remediation}")
     return lines
@@ -114,6 +122,12 @@ def render_text(results: Results) -> str:
             rows.append([name if first else "", clause.status if first else "", control, status])
     lines.extend(_table(["clause", "clause status", "control", "control status"], rows, ""))
     lines.append("")
+
+    if results.waivers:
+        lines += ["Waivers", "=" * 7]
+        rows = [[w["id"], w["control"], w["state"].replace("_", " "), w["reason"]] for w in results.waivers]
+        lines.extend(_table(["waiver", "control", "state", "reason"], rows, ""))
+        lines.append("")
 
     gate = results.gate
     counts = ", ".join(f"{n} {s}" for s, n in gate.status_counts.items() if n)
