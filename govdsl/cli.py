@@ -179,6 +179,9 @@ def fmt_command(paths: tuple[str, ...], check_only: bool) -> None:
 @click.option("--param", "param_values", multiple=True, metavar="NAME=VALUE", help="Set a policy parameter, such as max_gap=0.05 or compas_fairness.max_gap=5%; repeatable. Overrides --params.")
 @click.option("--params", "params_file", type=click.Path(dir_okay=False), metavar="FILE", help="YAML file of parameter values: `name: value` or `policy: {name: value}`.")
 @click.option("--waivers", "waiver_files", multiple=True, type=click.Path(dir_okay=False), metavar="FILE", help="YAML file of waivers (see docs/waivers.md); repeatable. A malformed file stops the run before evaluation.")
+@click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False), metavar="RESULTS.json", help="JSON results of the previous model version: report which controls newly fail or pass and how each metric moved.")
+@click.option("--fail-on-regression", is_flag=True, help="With --baseline, also block the gate when an advisory control newly fails or a metric worsens by more than --regression-tolerance.")
+@click.option("--regression-tolerance", type=click.FloatRange(min=0), default=0.0, show_default=True, callback=lambda c, p, v: _finite(v, p), help="Largest worsening of a metric value (absolute difference) that --fail-on-regression accepts.")
 @_reports_errors
 def check_command(
     policies: tuple[str, ...],
@@ -190,6 +193,9 @@ def check_command(
     param_values: tuple[str, ...],
     params_file: str | None,
     waiver_files: tuple[str, ...],
+    baseline_file: str | None,
+    fail_on_regression: bool,
+    regression_tolerance: float,
 ) -> None:
     """Check a model bundle against policies and decide the gate.
 
@@ -208,6 +214,89 @@ def check_command(
     file_values = read_params_file(params_file) if params_file else None
     plan, warnings = compile_policies(policies, as_of=as_of.date() if as_of else None)
     _print_diagnostics(warnings, plan.sources, show_info=False)
+    if fail_on_regression and not baseline_file:
+        raise click.UsageError("--fail-on-regression needs --baseline RESULTS.json")
+    waivers = _load_waivers(waiver_files)
+    baseline = None
+    if baseline_file:
+        from govdsl.engine.baseline import load_baseline
+
+        baseline = load_baseline(baseline_file)
+    bundle = load_bundle(bundle_dir)
+    clock = (lambda: as_of.date()) if as_of else today_utc
+    results = evaluate(
+        plan,
+        bundle,
+        clock=clock,
+        allow_insufficient=allow_insufficient,
+        params=command_line,
+        params_file=file_values,
+        params_file_name=params_file or "",
+        waivers=waivers,
+    )
+    if baseline is not None:
+        from govdsl.engine.baseline import compare_with_baseline
+
+        results = compare_with_baseline(results, baseline, baseline_file, regression_tolerance, fail_on_regression)
+    _write(RENDERERS[output_format](results), output)
+    sys.exit(EXIT_OK if results.gate.passed else EXIT_FINDING)
+
+
+@main.command("explain")
+@click.argument("policies", nargs=-1, required=True)
+@click.option("--bundle", "bundle_dir", required=True, metavar="DIR", help="Model bundle directory (the folder with bundle.yaml).")
+@click.option("--control", "control_id", required=True, metavar="ID", help="Control to explain, as `policy.control`; a bare control name works when it is unique.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the explanation to this file instead of stdout.")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="DATE", help="Evaluate as of this date (YYYY-MM-DD) instead of today (UTC).")
+@click.option("--allow-insufficient", is_flag=True, help="Evaluate as `check --allow-insufficient` does.")
+@click.option("--param", "param_values", multiple=True, metavar="NAME=VALUE", help="Set a policy parameter, as for `check`; repeatable.")
+@click.option("--params", "params_file", type=click.Path(dir_okay=False), metavar="FILE", help="YAML file of parameter values, as for `check`.")
+@click.option("--waivers", "waiver_files", multiple=True, type=click.Path(dir_okay=False), metavar="FILE", help="YAML file of waivers, as for `check`; repeatable.")
+@_reports_errors
+def explain_command(
+    policies: tuple[str, ...],
+    bundle_dir: str,
+    control_id: str,
+    output_format: str,
+    output: str | None,
+    as_of: datetime.datetime | None,
+    allow_insufficient: bool,
+    param_values: tuple[str, ...],
+    params_file: str | None,
+    waiver_files: tuple[str, ...],
+) -> None:
+    """Explain why one control has its status.
+
+    Prints the control's dependency path (the controls it requires, the controls
+    that require it, the clauses it maps to), the evidence files and columns each
+    check read, every value with its groups and interval, the threshold, why the
+    check passed or failed, and for a failure the value that would pass and the
+    remediation. Exits 0; 2 on invalid input or an unknown control.
+    """
+    import difflib
+
+    from govdsl.compiler import compile_policies
+    from govdsl.engine.evaluate import evaluate, today_utc
+    from govdsl.engine.params import read_params_file
+    from govdsl.evidence import load_bundle
+    from govdsl.report.explain import explain_control, render_explanation_json, render_explanation_text
+
+    command_line = _param_pairs(param_values)
+    file_values = read_params_file(params_file) if params_file else None
+    plan, warnings = compile_policies(policies, as_of=as_of.date() if as_of else None)
+    _print_diagnostics(warnings, plan.sources, show_info=False)
+    if control_id not in plan.controls:
+        matches = [name for name in plan.controls if name.split(".", 1)[1] == control_id]
+        if len(matches) == 1:
+            control_id = matches[0]
+        else:
+            close = difflib.get_close_matches(control_id, list(plan.controls), n=1)
+            if len(matches) > 1:
+                hint = f"name one of {', '.join(matches)}"
+            else:
+                hint = f"did you mean `{close[0]}`?" if close else f"controls: {', '.join(sorted(plan.controls)) or 'none'}"
+            raise InvalidInputError([error("E506", f"the policies have no control `{control_id}`", help=hint)])
     waivers = _load_waivers(waiver_files)
     bundle = load_bundle(bundle_dir)
     clock = (lambda: as_of.date()) if as_of else today_utc
@@ -221,8 +310,9 @@ def check_command(
         params_file_name=params_file or "",
         waivers=waivers,
     )
-    _write(RENDERERS[output_format](results), output)
-    sys.exit(EXIT_OK if results.gate.passed else EXIT_FINDING)
+    explanation = explain_control(plan, bundle, results, control_id)
+    render = render_explanation_json if output_format == "json" else render_explanation_text
+    _write(render(explanation), output)
 
 
 def _load_waivers(paths: tuple[str, ...]) -> tuple:

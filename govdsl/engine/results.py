@@ -160,6 +160,8 @@ class Gate:
     insufficient_relaxed: bool
     relaxed_controls: tuple[str, ...]
     status_counts: dict[str, int]
+    # With --fail-on-regression: what moved for the worse against the baseline, which blocks the gate.
+    regressions: tuple[str, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -172,6 +174,7 @@ class Gate:
             "insufficient_relaxed": self.insufficient_relaxed,
             "relaxed_controls": list(self.relaxed_controls),
             "status_counts": self.status_counts,
+            "regressions": list(self.regressions),
         }
 
 
@@ -187,9 +190,12 @@ class Results:
     parameters: tuple[dict, ...] = ()
     # Every waiver given to the run, with its state: applied, unused or why it was refused.
     waivers: tuple[dict, ...] = ()
+    # The comparison with --baseline results, or None without a baseline.
+    baseline: dict | None = None
 
     def to_dict(self) -> dict:
         return {
+            "baseline": self.baseline,
             "waivers": list(self.waivers),
             "parameters": list(self.parameters),
             "schema_version": RESULTS_SCHEMA_VERSION,

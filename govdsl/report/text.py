@@ -91,6 +91,24 @@ def _control_lines(control: ControlResult) -> list[str]:
     return lines
 
 
+def _baseline_lines(baseline: dict) -> list[str]:
+    lines = ["Baseline", "=" * 8, f"compared with {baseline['file']} (as of {baseline['as_of']}, model version {baseline['model']})"]
+    changed = [c for c in baseline["controls"] if c["change"] != "unchanged"]
+    for control in changed:
+        lines.append(f"{control['change'].replace('_', ' '):<15} {control['id']}: {control['before']} -> {control['after']}")
+    if not changed:
+        lines.append("no control changed status")
+    rows = [
+        [m["check"], _number(m["before"]), _number(m["after"]), f"{m['delta']:+.4f}", "worse" if m["worsened"] else ""]
+        for m in baseline["metrics"]
+    ]
+    if rows:
+        lines.append("")
+        lines.extend(_table(["check", "before", "after", "change", ""], rows, "", numeric_from=1))
+    lines.append("")
+    return lines
+
+
 def render_text(results: Results) -> str:
     model = results.bundle["model"]
     policies = ", ".join(f"{p['name']} {p['version'] or ''}".strip() for p in results.policies)
@@ -129,6 +147,9 @@ def render_text(results: Results) -> str:
         lines.extend(_table(["waiver", "control", "state", "reason"], rows, ""))
         lines.append("")
 
+    if results.baseline is not None:
+        lines.extend(_baseline_lines(results.baseline))
+
     gate = results.gate
     counts = ", ".join(f"{n} {s}" for s, n in gate.status_counts.items() if n)
     if gate.passed:
@@ -136,6 +157,8 @@ def render_text(results: Results) -> str:
     else:
         lines.append(f"Gate: BLOCKED by {len(gate.blocking_controls)} control(s): {', '.join(gate.blocking_controls)}")
         lines.append(f"      controls: {counts}")
+    for regression in gate.regressions:
+        lines.append(f"      regression (--fail-on-regression): {regression}")
     if gate.insufficient_relaxed:
         relaxed = ", ".join(gate.relaxed_controls) or "none"
         lines.append(f"Note: --allow-insufficient was given, so `insufficient` controls did not block (relaxed: {relaxed})")
