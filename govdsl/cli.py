@@ -315,6 +315,45 @@ def explain_command(
     _write(render(explanation), output)
 
 
+@main.command("modelcard")
+@click.option("--bundle", "bundle_dir", required=True, metavar="DIR", help="Model bundle directory (the folder with bundle.yaml).")
+@click.option("--results", "results_file", type=click.Path(dir_okay=False), metavar="RESULTS.json", help="JSON results of `govdsl check` on this bundle, for the metrics and the quantitative analysis per group.")
+@click.option("--format", "output_format", type=click.Choice(["markdown", "html"]), default="markdown", show_default=True, help="Output format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the card to this file instead of stdout.")
+@_reports_errors
+def modelcard_command(bundle_dir: str, results_file: str | None, output_format: str, output: str | None) -> None:
+    """Write a model card with the nine sections of Mitchell et al. (2019).
+
+    Sections are filled from the bundle's metadata, datasets, approvals and own
+    model card and, with --results, from an evaluation: the metrics checked,
+    thresholds and per-group values. A section the evidence does not cover says
+    so. Exits 0; 2 on invalid input.
+    """
+    from govdsl.engine.baseline import load_results_file
+    from govdsl.engine.evaluate import read_bundle_card
+    from govdsl.evidence import load_bundle
+    from govdsl.report.modelcard import build_card, render_html, render_markdown
+
+    results = load_results_file(results_file) if results_file else None
+    bundle = load_bundle(bundle_dir)
+    if results is not None:
+        evaluated = (results.get("bundle") or {}).get("model") or {}
+        if (evaluated.get("id"), evaluated.get("version")) != (bundle.model.get("id"), bundle.model.get("version")):
+            raise InvalidInputError(
+                [
+                    error(
+                        "E809",
+                        f"results file `{results_file}` evaluated model {evaluated.get('id')} {evaluated.get('version')},"
+                        f" not this bundle's {bundle.model.get('id')} {bundle.model.get('version')}",
+                        help="run govdsl check on this bundle and pass its results",
+                    )
+                ]
+            )
+    title, sections = build_card(bundle, read_bundle_card(bundle), results)
+    render = render_html if output_format == "html" else render_markdown
+    _write(render(title, sections), output)
+
+
 def _load_waivers(paths: tuple[str, ...]) -> tuple:
     """Load every waivers file, reporting the problems of all of them at once; ids must be unique across files."""
     from govdsl.evidence.waivers import load_waivers

@@ -28,23 +28,28 @@ _MET = frozenset({st.PASS, st.WAIVED, st.SKIPPED})
 
 
 def load_baseline(path: str) -> dict:
+    """Read the results JSON given with --baseline; raise InvalidInputError when it is not govdsl results."""
+    return load_results_file(path, "baseline")
+
+
+def load_results_file(path: str, what: str = "results") -> dict:
     """Read a results JSON file written by `govdsl check --format json`; raise InvalidInputError when it is not one."""
     help_text = "pass the JSON results of an earlier run: govdsl check ... --format json -o results.json"
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise InvalidInputError([error("E807", f"baseline file `{path}` not found", help=help_text)]) from None
+        raise InvalidInputError([error("E807", f"{what} file `{path}` not found", help=help_text)]) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInputError([error("E807", f"cannot read baseline file `{path}`: {exc}", help=help_text)]) from None
+        raise InvalidInputError([error("E807", f"cannot read {what} file `{path}`: {exc}", help=help_text)]) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InvalidInputError(
-            [error("E808", f"baseline file `{path}` is not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}", help=help_text)]
+            [error("E808", f"{what} file `{path}` is not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}", help=help_text)]
         ) from None
     problem = _shape_problem(data)
     if problem:
-        raise InvalidInputError([error("E808", f"baseline file `{path}` is not govdsl results: {problem}", help=help_text)])
+        raise InvalidInputError([error("E808", f"{what} file `{path}` is not govdsl results: {problem}", help=help_text)])
     return data
 
 
@@ -62,6 +67,8 @@ def _shape_problem(data) -> str | None:
             return f"`controls[{index}]` has no `id` and `status`"
         if not isinstance(control.get("checks", []), list):
             return f"`controls[{index}].checks` is not a list"
+    if not isinstance(data.get("gate"), dict):
+        return "`gate` is missing or not an object"
     return None
 
 

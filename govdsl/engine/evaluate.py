@@ -107,7 +107,8 @@ def compute_reductions(plan: Plan, bundle: Bundle, chunk_rows: int = DEFAULT_CHU
     return reduced
 
 
-def _read_card(bundle: Bundle) -> ModelCard | None:
+def read_bundle_card(bundle: Bundle) -> ModelCard | None:
+    """Read the bundle's model card, or return None when it declares none; an unreadable card is invalid input."""
     if bundle.model_card is None:
         return None
     display = bundle.model_card.relative_to(bundle.root).as_posix()
@@ -224,7 +225,13 @@ def evaluate_check(spec: CheckSpec, environment: Environment) -> CheckResult:
             value=value.value,
             overall=dict(value.overall_rates),
             groups=tuple(
-                GroupResult(dict(zip(primary.features, g.key)), g.counts.n, g.counts.to_dict(), dict(g.rates))
+                GroupResult(
+                    dict(zip(primary.features, g.key)),
+                    g.counts.n,
+                    g.counts.to_dict(),
+                    dict(g.rates),
+                    {name: None if i is None else i.to_dict() for name, i in g.intervals.items()},
+                )
                 for g in value.groups
             ),
             rows_excluded=primary.rows_excluded,
@@ -335,7 +342,7 @@ def evaluate(
     as_of = clock()
     usable, outcomes = _resolve_waivers(plan, bundle, waivers, as_of)
     bound = bind_params(plan, bundle.model, as_of, params, params_file, params_file_name)
-    card = _read_card(bundle)
+    card = read_bundle_card(bundle)
     reduced = compute_reductions(plan, bundle, chunk_rows)
 
     def metric(node: dict):
