@@ -80,10 +80,18 @@ def _datasets_for(bundle: Bundle, spec) -> dict[str, Dataset]:
     return {role: select_dataset(bundle, spec.option(role), role) for role in spec.roles}
 
 
-def compute_reductions(plan: Plan, bundle: Bundle, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> dict[str, _Reduced]:
-    """Compute every reduction of the plan once; unreadable or contradictory evidence is invalid input."""
+def compute_reductions(
+    plan: Plan, bundle: Bundle, chunk_rows: int = DEFAULT_CHUNK_ROWS, *, as_of: datetime.date | None = None
+) -> dict[str, _Reduced]:
+    """Compute every reduction of the plan once; unreadable or contradictory evidence is invalid input.
+
+    A reduction whose metrics name no dataset role reads bundle.yaml as of `as_of` (default: today).
+    """
     reduced: dict[str, _Reduced] = {}
     for reduction_id, spec in sorted(plan.reductions.items()):
+        if not spec.roles:
+            reduced[reduction_id] = _bundle_reduction(bundle, spec, as_of or today_utc())
+            continue
         try:
             datasets = _datasets_for(bundle, spec)
         except EvidenceMissing as exc:
@@ -105,6 +113,15 @@ def compute_reductions(plan: Plan, bundle: Bundle, chunk_rows: int = DEFAULT_CHU
         log.info("reduction %s of `%s`: %.3f s", reduction_id, names, time.perf_counter() - started)
         reduced[reduction_id] = _Reduced(names, table, None)
     return reduced
+
+
+def _bundle_reduction(bundle: Bundle, spec, as_of: datetime.date) -> _Reduced:
+    """Run a reduction that reads no dataset but bundle.yaml and the files it names, such as the model card."""
+    try:
+        table = reduction_function(spec.kind)(bundle, spec, as_of)
+    except EvidenceMissing as exc:
+        return _Reduced(None, None, str(exc))
+    return _Reduced(None, table, None)
 
 
 def read_bundle_card(bundle: Bundle) -> ModelCard | None:
@@ -343,7 +360,7 @@ def evaluate(
     usable, outcomes = _resolve_waivers(plan, bundle, waivers, as_of)
     bound = bind_params(plan, bundle.model, as_of, params, params_file, params_file_name)
     card = read_bundle_card(bundle)
-    reduced = compute_reductions(plan, bundle, chunk_rows)
+    reduced = compute_reductions(plan, bundle, chunk_rows, as_of=as_of)
 
     def metric(node: dict):
         entry = reduced[node["reduction"]]

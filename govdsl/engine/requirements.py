@@ -9,6 +9,8 @@ from govdsl.engine import status as st
 from govdsl.engine.expressions import Duration, Environment, Evaluator
 from govdsl.engine.results import CheckResult
 from govdsl.evidence.bundle import Bundle
+from govdsl.evidence.model_card import STANDARD_SECTIONS, section_key, standard_title
+from govdsl.metrics.process import assess, missing_approval_message, newest_valid
 
 
 def evaluate_requirement(spec: CheckSpec, bundle: Bundle, environment: Environment) -> CheckResult:
@@ -36,52 +38,44 @@ def evaluate_requirement(spec: CheckSpec, bundle: Bundle, environment: Environme
 
 
 def _card_section(subject: str, environment: Environment):
+    """Find a card section with real text; a standard section's name also finds its usual headings."""
     card = environment.card
     if card is None:
         return st.ERROR, "the bundle declares no model card (`model_card` in bundle.yaml)", {}
-    from govdsl.evidence.model_card import section_key
-
-    key = section_key(subject)
-    if key not in card.sections:
-        found = ", ".join(card.headings.values()) or "none"
-        return st.FAIL, f"model card `{card.path}` has no section `{subject}` (sections: {found})", {"present": False}
-    text = card.section(subject)
-    if text is None:
-        return st.FAIL, f"section `{subject}` of `{card.path}` is empty or only a placeholder", {"present": True, "placeholder": True}
-    words = len(text.split())
+    matches = card.lookup(subject)
+    if not matches:
+        found = ", ".join(dict.fromkeys(card.headings)) or "none"
+        message = f"model card `{card.path}` has no section `{subject}` (sections: {found})"
+        title = standard_title(subject)
+        if title is not None:
+            others = [h for h in STANDARD_SECTIONS[title] if section_key(h) != section_key(subject)]
+            message += f"; other headings accepted for it: {', '.join(others)}"
+        return st.FAIL, message, {"present": False}
+    section = next((s for s in matches if not s.placeholder), None)
+    if section is None:
+        first = matches[0]
+        where = "" if first.key == section_key(subject) else f" (heading `{first.heading}`, line {first.line})"
+        details = {"present": True, "placeholder": True, "heading": first.heading, "line": first.line}
+        return st.FAIL, f"section `{subject}`{where} of `{card.path}` is empty or only a placeholder", details
+    words = section.words
     noun = "word" if words == 1 else "words"
-    return st.PASS, f"section `{subject}` of `{card.path}` is present ({words} {noun})", {"present": True, "placeholder": False}
+    heading = "" if section.key == section_key(subject) else f" as `{section.heading}`"
+    details = {"present": True, "placeholder": False, "heading": section.heading, "line": section.line, "words": words}
+    return st.PASS, f"section `{subject}` of `{card.path}` is present{heading} ({words} {noun})", details
 
 
 def _approval(role: str, within: Duration | None, bundle: Bundle, as_of: datetime.date):
-    version = bundle.model.get("version")
-    developers = {name.strip().lower() for name in bundle.model.get("developers", [])}
-    candidates = [a for a in bundle.approvals if a.get("role") == role]
-    if not candidates:
-        roles = ", ".join(sorted({a.get("role", "?") for a in bundle.approvals})) or "none"
-        return st.FAIL, f"no approval by role `{role}` (roles with approvals: {roles})", {"approvals": []}
-    problems = []
-    for approval in candidates:
-        issues = []
-        if approval.get("decision") != "approved":
-            issues.append(f"decision is `{approval.get('decision')}`")
-        if approval.get("model_version") is None:
-            issues.append(f"it names no model version, so it cannot be bound to version `{version}`")
-        elif approval.get("model_version") != version:
-            issues.append(f"it approves version `{approval.get('model_version')}`, not `{version}`")
-        if approval.get("name", "").strip().lower() in developers:
-            issues.append("the approver is one of the model's developers")
-        date = datetime.date.fromisoformat(approval["date"])
-        age = (as_of - date).days
-        if age < 0:
-            issues.append(f"it is dated {approval['date']}, after the evaluation date {as_of.isoformat()}")
-        elif within is not None and age > within.days:
-            issues.append(f"it is {_days(age)} old, more than {_days(within.days)}")
-        if not issues:
-            detail = {"approver": approval.get("name"), "date": approval["date"], "age_days": age}
-            return st.PASS, f"approved by {approval.get('name')} ({role}) on {approval['date']}, {_days(age)} ago", detail
-        problems.append(f"{approval.get('name')} on {approval['date']}: {'; '.join(issues)}")
-    return st.FAIL, f"no valid approval by role `{role}`: " + " | ".join(problems), {"rejected": problems}
+    """Find the newest approval by the role that counts (see govdsl.metrics.process for the rules)."""
+    within_days = None if within is None else within.days
+    assessments = assess(bundle.model, bundle.approvals, role, as_of, within_days=within_days)
+    details = {"approvals": [a.to_dict() for a in assessments]}
+    newest = newest_valid(assessments)
+    if newest is None:
+        details["rejected"] = [f"{a.describe()}: {'; '.join(a.problems)}" for a in assessments]
+        return st.FAIL, missing_approval_message(role, assessments, bundle.approvals), details
+    details.update(approver=newest.name, date=newest.approval["date"], age_days=newest.age_days)
+    message = f"approved by {newest.name} ({role}) on {newest.approval['date']}, {_days(newest.age_days)} ago"
+    return st.PASS, message, details
 
 
 def _days(count: float) -> str:

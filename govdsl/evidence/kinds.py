@@ -8,6 +8,9 @@ when the bundle lacks what it needs (the checks that read it get status `error`)
 `EvidenceInvalid` when the data contradicts the bundle's declarations, and
 `EvidenceReadError` when a file cannot be read (both invalid input, exit 2).
 
+A kind whose metrics declare no dataset role (`roles=()`) reads bundle.yaml itself, such as the
+approvals or the model card: it is called as `function(bundle, spec, as_of)`, with the evaluation date.
+
 The table has `rows_excluded` (rows no group holds, such as rows without a label)
 and `features` (the columns whose values name its groups, or an empty tuple).
 """
@@ -19,6 +22,10 @@ from collections.abc import Callable
 
 REDUCTION_KINDS: dict[str, str] = {
     "group_confusion": "govdsl.evidence.reductions:reduce_for_plan",
+    "model_card_sections": "govdsl.evidence.model_card:reduce_card_sections",
+    "model_card_metadata": "govdsl.evidence.model_card:reduce_card_metadata",
+    "approvals": "govdsl.evidence.approvals:reduce_approvals",
+    "approval_age": "govdsl.evidence.approvals:reduce_approval_age",
 }
 
 
