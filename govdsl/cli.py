@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import os
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -21,6 +22,9 @@ from govdsl.errors import GovdslError, InvalidInputError
 log = logging.getLogger("govdsl")
 
 EXIT_OK, EXIT_FINDING, EXIT_INVALID = 0, 1, 2
+
+# The output formats of `check`; govdsl.report.formats has their renderers. Listed here so --help imports no renderer.
+CHECK_FORMATS = ("text", "json", "junit", "markdown", "csv", "html", "oscal")
 
 
 def _configure_logging(verbose: int, quiet: bool) -> None:
@@ -172,8 +176,9 @@ def fmt_command(paths: tuple[str, ...], check_only: bool) -> None:
 @main.command("check")
 @click.argument("policies", nargs=-1, required=True)
 @click.option("--bundle", "bundle_dir", required=True, metavar="DIR", help="Model bundle directory (the folder with bundle.yaml).")
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format of the results.")
+@click.option("--format", "output_format", type=click.Choice(CHECK_FORMATS), default="text", show_default=True, help="Format of the results on stdout (or in -o FILE).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the results to this file instead of stdout.")
+@click.option("--report", "reports", multiple=True, metavar="FMT=PATH", callback=lambda c, p, v: _report_targets(v, p), help=f"Also write the results as FMT to PATH, such as html=report.html; repeatable. FMT is one of {', '.join(CHECK_FORMATS)}.")
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="DATE", help="Evaluate as of this date (YYYY-MM-DD) instead of today (UTC).")
 @click.option("--allow-insufficient", is_flag=True, help="Do not block the gate on `insufficient` controls; the report names the controls relaxed.")
 @click.option("--param", "param_values", multiple=True, metavar="NAME=VALUE", help="Set a policy parameter, such as max_gap=0.05 or compas_fairness.max_gap=5%; repeatable. Overrides --params.")
@@ -188,6 +193,7 @@ def check_command(
     bundle_dir: str,
     output_format: str,
     output: str | None,
+    reports: tuple,
     as_of: datetime.datetime | None,
     allow_insufficient: bool,
     param_values: tuple[str, ...],
@@ -208,8 +214,14 @@ def check_command(
     from govdsl.engine.evaluate import evaluate, today_utc
     from govdsl.engine.params import read_params_file
     from govdsl.evidence import load_bundle
-    from govdsl.report import RENDERERS
+    from govdsl.report.formats import format_problem, renderer
 
+    for name in dict.fromkeys([output_format] + [target.format for target in reports]):
+        problem = format_problem(name)
+        if problem:
+            raise click.UsageError(problem)
+    if output and any(os.path.abspath(t.path) == os.path.abspath(output) for t in reports):
+        raise click.UsageError(f"`{output}` is named by both -o and --report; give each output its own file")
     command_line = _param_pairs(param_values)
     file_values = read_params_file(params_file) if params_file else None
     plan, warnings = compile_policies(policies, as_of=as_of.date() if as_of else None)
@@ -224,22 +236,65 @@ def check_command(
         baseline = load_baseline(baseline_file)
     bundle = load_bundle(bundle_dir)
     clock = (lambda: as_of.date()) if as_of else today_utc
-    results = evaluate(
-        plan,
-        bundle,
-        clock=clock,
-        allow_insufficient=allow_insufficient,
-        params=command_line,
-        params_file=file_values,
-        params_file_name=params_file or "",
-        waivers=waivers,
-    )
+    progress = _progress_line()
+    try:
+        results = evaluate(
+            plan,
+            bundle,
+            clock=clock,
+            allow_insufficient=allow_insufficient,
+            params=command_line,
+            params_file=file_values,
+            params_file_name=params_file or "",
+            waivers=waivers,
+            progress=progress,
+        )
+    finally:
+        if progress is not None:
+            progress.close()
     if baseline is not None:
         from govdsl.engine.baseline import compare_with_baseline
 
         results = compare_with_baseline(results, baseline, baseline_file, regression_tolerance, fail_on_regression)
-    _write(RENDERERS[output_format](results), output)
+    for target in reports:
+        _write(renderer(target.format)(results), target.path)
+    text = renderer(output_format)(results)
+    if output_format == "text" and output is None:
+        from govdsl.report.ansi import colour_text_report, wants_colour
+
+        if wants_colour(sys.stdout, os.environ):
+            text = colour_text_report(text)
+    _write(text, output)
     sys.exit(EXIT_OK if results.gate.passed else EXIT_FINDING)
+
+
+def _report_targets(values: tuple[str, ...], parameter: click.Parameter) -> tuple:
+    """Parse every --report FMT=PATH and check that each PATH can be written, before anything is evaluated."""
+    from govdsl.report.formats import parse_report_target, path_problem
+
+    targets = []
+    for value in values:
+        try:
+            target = parse_report_target(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param=parameter) from None
+        problem = path_problem(target.path)
+        if problem:
+            raise click.BadParameter(f"cannot write `{value}`: {problem}", param=parameter)
+        if any(os.path.abspath(t.path) == os.path.abspath(target.path) for t in targets):
+            raise click.BadParameter(f"`{target.path}` is named by two reports; give each report its own file", param=parameter)
+        targets.append(target)
+    return tuple(targets)
+
+
+def _progress_line():
+    """Return a progress line on stderr when stderr is a terminal and -q was not given, else None."""
+    settings = click.get_current_context().find_root().obj or {}
+    if settings.get("quiet") or not sys.stderr.isatty():
+        return None
+    from govdsl.report.progress import ProgressLine
+
+    return ProgressLine(sys.stderr)
 
 
 @main.command("explain")

@@ -42,6 +42,9 @@ log = logging.getLogger("govdsl")
 
 __all__ = ["compare", "evaluate", "today_utc"]
 
+# Called as progress(done, total, label) while an evaluation runs.
+Progress = Callable[[int, int, str], None]
+
 _MIRRORED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 
 
@@ -81,14 +84,24 @@ def _datasets_for(bundle: Bundle, spec) -> dict[str, Dataset]:
 
 
 def compute_reductions(
-    plan: Plan, bundle: Bundle, chunk_rows: int = DEFAULT_CHUNK_ROWS, *, as_of: datetime.date | None = None
+    plan: Plan,
+    bundle: Bundle,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    progress: Progress | None = None,
+    *,
+    as_of: datetime.date | None = None,
 ) -> dict[str, _Reduced]:
     """Compute every reduction of the plan once; unreadable or contradictory evidence is invalid input.
 
     A reduction whose metrics name no dataset role reads bundle.yaml as of `as_of` (default: today).
+
+    `progress`, when given, is called as `progress(done, total, label)` before each reduction and once at the end.
     """
     reduced: dict[str, _Reduced] = {}
-    for reduction_id, spec in sorted(plan.reductions.items()):
+    pending = sorted(plan.reductions.items())
+    for index, (reduction_id, spec) in enumerate(pending):
+        if progress is not None:
+            progress(index, len(pending), f"reduction {reduction_id}")
         if not spec.roles:
             reduced[reduction_id] = _bundle_reduction(bundle, spec, as_of or today_utc())
             continue
@@ -112,6 +125,8 @@ def compute_reductions(
             raise InvalidInputError([error("E410", f"{exc} in bundle `{bundle.display_path}`", help=help_text)]) from None
         log.info("reduction %s of `%s`: %.3f s", reduction_id, names, time.perf_counter() - started)
         reduced[reduction_id] = _Reduced(names, table, None)
+    if progress is not None:
+        progress(len(pending), len(pending), "reductions done")
     return reduced
 
 
@@ -354,13 +369,17 @@ def evaluate(
     params_file: dict[str, object] | None = None,
     params_file_name: str = "",
     waivers: tuple = (),
+    progress: Progress | None = None,
 ) -> Results:
-    """Evaluate every control of the plan and decide the gate; `waivers` come from `load_waivers`."""
+    """Evaluate every control of the plan and decide the gate; `waivers` come from `load_waivers`.
+
+    `progress` receives `(done, total, label)` as the reductions run; the CLI draws it on a terminal.
+    """
     as_of = clock()
     usable, outcomes = _resolve_waivers(plan, bundle, waivers, as_of)
     bound = bind_params(plan, bundle.model, as_of, params, params_file, params_file_name)
     card = read_bundle_card(bundle)
-    reduced = compute_reductions(plan, bundle, chunk_rows, as_of=as_of)
+    reduced = compute_reductions(plan, bundle, chunk_rows, progress, as_of=as_of)
 
     def metric(node: dict):
         entry = reduced[node["reduction"]]
