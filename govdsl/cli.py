@@ -187,6 +187,8 @@ def fmt_command(paths: tuple[str, ...], check_only: bool) -> None:
 @click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False), metavar="RESULTS.json", help="JSON results of the previous model version: report which controls newly fail or pass and how each metric moved.")
 @click.option("--fail-on-regression", is_flag=True, help="With --baseline, also block the gate when an advisory control newly fails or a metric worsens by more than --regression-tolerance.")
 @click.option("--regression-tolerance", type=click.FloatRange(min=0), default=0.0, show_default=True, callback=lambda c, p, v: _finite(v, p), help="Largest worsening of a metric value (absolute difference) that --fail-on-regression accepts.")
+@click.option("--audit-log", "audit_log", type=click.Path(dir_okay=False), metavar="PATH", help="Audit log to append this run's record to. Default: GOVDSL_AUDIT_LOG, then audit_log under [tool.govdsl] in pyproject.toml, then .govdsl/audit.jsonl.")
+@click.option("--no-audit", is_flag=True, help="Do not append a record to the audit log.")
 @_reports_errors
 def check_command(
     policies: tuple[str, ...],
@@ -202,6 +204,8 @@ def check_command(
     baseline_file: str | None,
     fail_on_regression: bool,
     regression_tolerance: float,
+    audit_log: str | None,
+    no_audit: bool,
 ) -> None:
     """Check a model bundle against policies and decide the gate.
 
@@ -256,6 +260,8 @@ def check_command(
         from govdsl.engine.baseline import compare_with_baseline
 
         results = compare_with_baseline(results, baseline, baseline_file, regression_tolerance, fail_on_regression)
+    if not no_audit:
+        results = _append_audit_record(results, plan, audit_log)
     for target in reports:
         _write(renderer(target.format)(results), target.path)
     text = renderer(output_format)(results)
@@ -266,6 +272,36 @@ def check_command(
             text = colour_text_report(text)
     _write(text, output)
     sys.exit(EXIT_OK if results.gate.passed else EXIT_FINDING)
+
+
+def _audit_settings() -> dict:
+    from govdsl.audit.record import configured_settings
+
+    try:
+        return configured_settings()
+    except ValueError as exc:
+        raise InvalidInputError([error("E901", str(exc), help="fix pyproject.toml, or run from another directory")]) from None
+
+
+def _append_audit_record(results, plan, option: str | None):
+    """Append the run's record to the audit log and return the results with the record's id; fail closed."""
+    import dataclasses
+
+    from govdsl.audit.log import AuditError, AuditLog
+    from govdsl.audit.record import build_record, log_path
+
+    settings = _audit_settings()
+    path = log_path(option, settings)
+    audit = AuditLog(path, settings.get("audit_signing_key"))
+    try:
+        appended = audit.append(build_record(results, plan.to_json()))
+    except (AuditError, OSError) as exc:
+        raise InvalidInputError(
+            [error("E902", f"cannot append to audit log `{path}`: {exc}", help="fix the log as the message says, or pass --no-audit")]
+        ) from None
+    log.info("audit record %d appended to %s", appended.index, path)
+    record = {"log": str(path), "index": appended.index, "leaf_hash": appended.leaf_hash, "size": appended.size, "root": appended.root}
+    return dataclasses.replace(results, audit=record)
 
 
 def _report_targets(values: tuple[str, ...], parameter: click.Parameter) -> tuple:
@@ -597,3 +633,205 @@ def _write(text: str, output: str | None) -> None:
         raise InvalidInputError(
             [error("E503", f"cannot write output file `{output}`: {exc.strerror}", help="check that the folder exists and is writable")]
         ) from None
+
+
+@main.group("audit")
+def audit_group() -> None:
+    """Inspect and verify the tamper-evident audit log that `govdsl check` appends to."""
+
+
+def _audit_log(path: str):
+    from govdsl.audit.log import AuditLog
+
+    if not os.path.isfile(path):
+        raise InvalidInputError([error("E903", f"audit log `{path}` not found", help="pass the log file, such as .govdsl/audit.jsonl")])
+    return AuditLog(path)
+
+
+def _read_json_file(path: str, what: str) -> dict:
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except FileNotFoundError:
+        raise InvalidInputError([error("E904", f"{what} `{path}` not found")]) from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise InvalidInputError([error("E904", f"{what} `{path}` is not a JSON file: {exc}")]) from None
+    if not isinstance(data, dict):
+        raise InvalidInputError([error("E904", f"{what} `{path}` is not a JSON object")])
+    return data
+
+
+def _public_key(path: str | None):
+    if path is None:
+        return None
+    try:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+        from cryptography.hazmat.primitives.serialization import load_pem_public_key
+    except ImportError:
+        raise InvalidInputError([error("E905", "checking signatures needs the `cryptography` package", help="pip install 'govdsl[signing]'")]) from None
+    try:
+        with open(path, "rb") as handle:
+            key = load_pem_public_key(handle.read())
+    except (OSError, ValueError) as exc:
+        raise InvalidInputError([error("E905", f"cannot read public key `{path}`: {exc}")]) from None
+    if not isinstance(key, Ed25519PublicKey):
+        raise InvalidInputError([error("E905", f"`{path}` is not an Ed25519 public key")])
+    return key
+
+
+def _audit_call(function, *arguments):
+    from govdsl.audit.log import AuditError
+
+    try:
+        return function(*arguments)
+    except AuditError as exc:
+        raise InvalidInputError([error("E906", str(exc))]) from None
+
+
+@audit_group.command("verify")
+@click.argument("log_file", metavar="LOG")
+@click.option("--checkpoint", "checkpoint_file", type=click.Path(dir_okay=False), metavar="FILE", help="A checkpoint saved earlier (from `govdsl audit checkpoint`); the log must still contain that tree.")
+@click.option("--public-key", "public_key_file", type=click.Path(dir_okay=False), metavar="KEY", help="Ed25519 public key (PEM); every checkpoint must carry a valid signature.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")
+@_reports_errors
+def audit_verify_command(log_file: str, checkpoint_file: str | None, public_key_file: str | None, output_format: str) -> None:
+    """Recompute the log's Merkle tree and report every modified, deleted, inserted or reordered record.
+
+    Also reports a torn final line, records without checkpoint, truncation relative
+    to --checkpoint and bad signatures, each with its record index. Exits 0 only
+    when everything holds, 1 on any finding.
+    """
+    import json
+
+    from govdsl.audit.log import verify_log
+
+    audit = _audit_log(log_file)
+    checkpoint = _read_json_file(checkpoint_file, "checkpoint file") if checkpoint_file else None
+    verification = verify_log(audit, checkpoint, _public_key(public_key_file))
+    if output_format == "json":
+        document = {"log": log_file, "size": verification.size, "root": verification.root, "ok": verification.ok,
+                    "findings": [f.to_dict() for f in verification.findings]}
+        click.echo(json.dumps(document, indent=2))
+    else:
+        for finding in verification.findings:
+            where = f"record {finding.index}" if finding.index is not None else "log"
+            click.echo(f"{finding.kind.upper():<11} {where}: {finding.message}")
+        verdict = "verified" if verification.ok else f"NOT verified: {len(verification.findings)} finding(s)"
+        click.echo(f"{log_file}: {verification.size} records, root {verification.root}: {verdict}")
+    sys.exit(EXIT_OK if verification.ok else EXIT_FINDING)
+
+
+@audit_group.command("checkpoint")
+@click.argument("log_file", metavar="LOG")
+@_reports_errors
+def audit_checkpoint_command(log_file: str) -> None:
+    """Print the log's latest checkpoint as JSON, to keep outside the log for `verify --checkpoint`."""
+    import json
+
+    audit = _audit_log(log_file)
+    valid = [c for c in audit.checkpoints() if "invalid" not in c]
+    if not valid:
+        raise InvalidInputError([error("E906", f"audit log `{log_file}` has no checkpoint")])
+    click.echo(json.dumps(valid[-1], indent=2, sort_keys=True))
+
+
+@audit_group.command("prove")
+@click.argument("log_file", metavar="LOG")
+@click.argument("index", type=click.IntRange(min=0))
+@click.option("--size", type=click.IntRange(min=1), help="Tree size to prove against; default: the whole log.")
+@click.option("--record-output", type=click.Path(dir_okay=False, writable=True), metavar="FILE", help="Also write the record's exact line to FILE, for `verify-proof --record`.")
+@_reports_errors
+def audit_prove_command(log_file: str, index: int, size: int | None, record_output: str | None) -> None:
+    """Print the inclusion proof of record INDEX (counted from 0) as JSON."""
+    import json
+
+    from govdsl.audit.log import read_lines
+    from govdsl.audit.proofs import prove_inclusion
+
+    audit = _audit_log(log_file)
+    proof = _audit_call(prove_inclusion, audit, index, size)
+    if record_output:
+        lines, _ = read_lines(audit.path)
+        with open(record_output, "wb") as handle:
+            handle.write(lines[index] + b"\n")
+    click.echo(json.dumps(proof, indent=2))
+
+
+@audit_group.command("consistency")
+@click.argument("log_file", metavar="LOG")
+@click.argument("old_size", type=click.IntRange(min=0))
+@click.argument("new_size", type=click.IntRange(min=0))
+@_reports_errors
+def audit_consistency_command(log_file: str, old_size: int, new_size: int) -> None:
+    """Print the proof that the tree of OLD_SIZE records is a prefix of the tree of NEW_SIZE records."""
+    import json
+
+    from govdsl.audit.proofs import prove_consistency
+
+    click.echo(json.dumps(_audit_call(prove_consistency, _audit_log(log_file), old_size, new_size), indent=2))
+
+
+@audit_group.command("verify-proof")
+@click.argument("proof_file", metavar="PROOF")
+@click.option("--record", "record_file", type=click.Path(dir_okay=False), metavar="FILE", help="For an inclusion proof: the record's line.")
+@click.option("--checkpoint", "checkpoint_file", type=click.Path(dir_okay=False), metavar="FILE", help="For an inclusion proof: the checkpoint of the proof's tree size.")
+@click.option("--old", "old_file", type=click.Path(dir_okay=False), metavar="FILE", help="For a consistency proof: the older checkpoint.")
+@click.option("--new", "new_file", type=click.Path(dir_okay=False), metavar="FILE", help="For a consistency proof: the newer checkpoint.")
+@_reports_errors
+def audit_verify_proof_command(proof_file: str, record_file: str | None, checkpoint_file: str | None, old_file: str | None, new_file: str | None) -> None:
+    """Verify a proof from `audit prove` or `audit consistency` without the log. Exits 0 when it holds, 1 when not."""
+    from govdsl.audit.proofs import CONSISTENCY, INCLUSION, verify_consistency_document, verify_inclusion_document
+
+    proof = _read_json_file(proof_file, "proof file")
+    if proof.get("format") == INCLUSION:
+        if not (record_file and checkpoint_file):
+            raise click.UsageError("an inclusion proof needs --record FILE and --checkpoint FILE")
+        try:
+            with open(record_file, "rb") as handle:
+                record = handle.read()
+        except OSError as exc:
+            raise InvalidInputError([error("E904", f"cannot read record file `{record_file}`: {exc.strerror}")]) from None
+        problems = _audit_call(verify_inclusion_document, proof, record, _read_json_file(checkpoint_file, "checkpoint file"))
+    elif proof.get("format") == CONSISTENCY:
+        if not (old_file and new_file):
+            raise click.UsageError("a consistency proof needs --old FILE and --new FILE")
+        old, new = _read_json_file(old_file, "checkpoint file"), _read_json_file(new_file, "checkpoint file")
+        problems = _audit_call(verify_consistency_document, proof, old, new)
+    else:
+        raise InvalidInputError([error("E904", f"`{proof_file}` is not a govdsl proof", help="pass the output of `govdsl audit prove` or `govdsl audit consistency`")])
+    for problem in problems:
+        click.echo(f"FAILED: {problem}")
+    if not problems:
+        click.echo("proof verified")
+    sys.exit(EXIT_FINDING if problems else EXIT_OK)
+
+
+@audit_group.command("repair")
+@click.argument("log_file", metavar="LOG")
+@click.option("--yes", is_flag=True, help="Truncate without asking.")
+@_reports_errors
+def audit_repair_command(log_file: str, yes: bool) -> None:
+    """Remove a torn final line left by a process stopped while appending, keeping a copy of it."""
+    from govdsl.audit.repair import repair_torn_line
+
+    audit = _audit_log(log_file)
+    result = _audit_call(repair_torn_line, audit, lambda size: yes or click.confirm(
+        f"{log_file} ends in a torn line of {size} bytes. Remove it (a copy is kept)?", default=False, err=True))
+    click.echo(result)
+
+
+@audit_group.command("show")
+@click.argument("log_file", metavar="LOG")
+@click.option("--model", "model_id", metavar="ID", help="Only records of this model id.")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="DATE", help="Only records from this UTC date (YYYY-MM-DD) on.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True, help="Output format.")
+@_reports_errors
+def audit_show_command(log_file: str, model_id: str | None, since: datetime.datetime | None, output_format: str) -> None:
+    """List the records of an audit log: when, which model, which policies, the gate decision and who ran it."""
+    from govdsl.audit.show import render_records, select_records
+
+    audit = _audit_log(log_file)
+    records = select_records(audit.records(), model_id, since.date() if since else None)
+    click.echo(render_records(records, output_format), nl=False)

@@ -9,6 +9,8 @@ import pytest
 
 # Keep the parse cache of test runs out of the user's own cache folder.
 os.environ.setdefault("GOVDSL_CACHE_DIR", tempfile.mkdtemp(prefix="govdsl-test-cache-"))
+# `govdsl check` appends to an audit log; keep the records of test runs out of the working directory.
+os.environ.setdefault("GOVDSL_AUDIT_LOG", os.path.join(tempfile.mkdtemp(prefix="govdsl-test-audit-"), "audit.jsonl"))
 
 from govdsl.evidence import load_bundle
 from support import make_bundle

@@ -45,8 +45,8 @@ def test_check_text_policy_order(compas_text):
 def test_check_text_shows_group_values(compas_text):
     out = compas_text.stdout
     assert "check fpr_gap: false_positive_rate_difference(by = \"race\") <= 0.1" in out
-    assert "race=African-American  3175    0.4234 (641/1514)" in out
-    assert "race=Caucasian         2103    0.2201 (282/1281)" in out
+    assert "race=African-American  3175  0.4234 [0.3987, 0.4484] (641/1514)" in out
+    assert "race=Caucasian         2103  0.2201 [0.1983, 0.2436] (282/1281)" in out
     assert "remediation: Examine why defendants who did not reoffend" in out
 
 

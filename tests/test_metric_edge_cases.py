@@ -23,7 +23,11 @@ from govdsl.metrics.counts import ConfusionCounts, GroupedConfusion
 from govdsl.metrics.registry import REGISTRY
 from govdsl.metrics.values import MetricValue
 
-BETWEEN_GROUPS = sorted(name for name, declaration in REGISTRY.items() if declaration.kind == "between_groups")
+BETWEEN_GROUPS = sorted(
+    name
+    for name, declaration in REGISTRY.items()
+    if declaration.kind == "between_groups" and declaration.reduction == "group_confusion"
+)
 
 
 def govdsl_metric(table: GroupedConfusion, name: str) -> MetricValue:

@@ -214,15 +214,22 @@ def _function_call(expr: ast.Call, function, scope: Scope):
                 function.summary,
             )
         )
-        return function.result, {"kind": "invalid"}
+        return (ANY if function.result == "estimate" else function.result), {"kind": "invalid"}
+    result = function.result
     for argument, expected in zip(positional, function.parameters):
         actual, plan = check(argument.value, scope)
         arguments.append(plan)
-        if not _accepts(expected, actual):
+        if expected == "estimate":
+            result = actual
+            has_interval = plan.get("kind") == "metric" and registry.get_metric(plan["name"]).parameter("confidence")
+            if not has_interval and plan.get("kind") != "invalid":
+                hint = f'for example `{function.name}(demographic_parity_difference(by = "race"))`'
+                scope.report(error("E304", f"`{function.name}` needs a call of a metric with a confidence interval", argument.value.span, hint))
+        elif not _accepts(expected, actual):
             scope.report(
                 error("E304", f"`{function.name}` needs {_describe(expected)}, not `{actual}`", argument.value.span, function.summary)
             )
-    return function.result, {"kind": "function", "name": function.name, "arguments": arguments}
+    return result, {"kind": "function", "name": function.name, "arguments": arguments}
 
 
 def _accepts(expected: str, actual: str) -> bool:
@@ -309,6 +316,9 @@ def _metric_call(expr: ast.Call, declaration, scope: Scope):
 def _metric_argument(argument: ast.Argument, parameter, scope: Scope):
     value = argument.value
     if parameter.type == registry.NUMBER:
+        if parameter.name == "confidence" and isinstance(value, (ast.NumberLit, ast.PercentLit)) and not 0 < value.value < 1:
+            scope.report(error("E304", "argument `confidence` must be between 0 and 1 (exclusive)", value.span, "for example `confidence = 0.95` or `confidence = 90%`"))
+            return None
         if isinstance(value, (ast.NumberLit, ast.PercentLit)) and value.value >= 0:
             return value.value
         scope.report(error("E304", f"argument `{parameter.name}` must be a non-negative number literal", value.span))
@@ -319,6 +329,9 @@ def _metric_argument(argument: ast.Argument, parameter, scope: Scope):
         scope.report(error("E304", f"argument `{parameter.name}` must be `true` or `false`", value.span))
         return None
     if parameter.type == registry.STRING:
+        if parameter.name == "favorable" and isinstance(value, ast.StringLit) and value.value not in ("positive", "negative"):
+            scope.report(error("E304", f"argument `favorable` must be \"positive\" or \"negative\", not `{value.value}`", value.span))
+            return None
         if isinstance(value, ast.StringLit):
             return value.value
         scope.report(error("E304", f"argument `{parameter.name}` must be a string literal", value.span))
@@ -473,7 +486,9 @@ def _reads_metric(*nodes: ast.Expr) -> bool:
 
 
 def _check_metric_range(operator: str, metric_plan: dict, other: ast.Expr, scope: Scope) -> None:
-    """Warn when a metric is compared with a constant outside the metric's value range."""
+    """Warn when a metric, or a bound of its interval, is compared with a constant outside the metric's value range."""
+    if metric_plan.get("kind") == "function" and metric_plan["name"] in ("lower", "upper"):
+        metric_plan = metric_plan["arguments"][0]
     if metric_plan.get("kind") != "metric" or operator in ("in", "not in", "matches"):
         return
     value, text = _constant(other)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from govdsl.metrics import get_metric
-from govdsl.metrics.fairness import describe_group, per_group, undefined_reason
+from govdsl.metrics.fairness import UnknownGroup, describe_group, per_group, undefined_reason
 from govdsl.metrics.counts import ConfusionCounts
 from govdsl.metrics.values import MetricValue
 
@@ -231,24 +231,44 @@ class Evaluator:
     # Metrics and functions
 
     def _eval_metric(self, node, variables):
+        value, features = self._measure(node)
+        if node.get("per_group"):
+            return _per_group(node, value, features, lambda group, component: group.rates[component])
+        if value.value is None:
+            raise Undefined(value.reason or f"{node['name']} is undefined")
+        return value.value
+
+    def _measure(self, node) -> tuple[MetricValue, tuple[str, ...]]:
+        """Compute a metric call and record it in the trace; return its value and the table's features."""
         if self.environment.metric is None:
             raise MissingEvidence("metrics need evidence")
-        value, table, dataset = self.environment.metric(node)
+        try:
+            value, table, dataset = self.environment.metric(node)
+        except UnknownGroup as exc:
+            raise MissingEvidence(str(exc)) from None
         features = getattr(table, "features", ())
         self.trace.measurements.append(
             Measurement(node["name"], node["arguments"], node.get("source", ""), dataset, value, features,
                         getattr(table, "rows_excluded", 0))
         )
-        if node.get("per_group"):
-            (component,) = get_metric(node["name"]).components
-            return GroupValues(features, {g.key: g.rates[component] for g in value.groups}, value, component)
-        if value.value is None:
-            raise Undefined(value.reason or f"{node['name']} is undefined")
-        return value.value
+        return value, features
+
+    def _eval_bound(self, node, name: str):
+        """Evaluate `lower(metric)` or `upper(metric)`: a bound of the metric's confidence interval."""
+        (metric,) = node["arguments"]
+        value, features = self._measure(metric)
+        side = "low" if name == "lower" else "high"
+        if metric.get("per_group"):
+            return _per_group(metric, value, features, lambda group, component: _bound(group.intervals.get(component), side))
+        if value.interval is None:
+            raise Undefined(value.reason or f"{metric['name']} has no confidence interval")
+        return getattr(value.interval, side)
 
     def _eval_function(self, node, variables):
-        arguments = [self.evaluate(argument, variables) for argument in node["arguments"]]
         name = node["name"]
+        if name in ("lower", "upper"):
+            return self._eval_bound(node, name)
+        arguments = [self.evaluate(argument, variables) for argument in node["arguments"]]
         if name == "today":
             return self.environment.as_of
         if name == "abs":
@@ -341,6 +361,20 @@ class Evaluator:
         return result
 
 
+def _bound(interval, side: str) -> float | None:
+    return None if interval is None else getattr(interval, side)
+
+
+def _per_group(node: dict, value: MetricValue, features: tuple[str, ...], read: Callable) -> GroupValues:
+    """Return one value per group, read from each group's result; groups left out for their size are not among them."""
+    if value.reason is not None:
+        raise Undefined(value.reason)
+    (component,) = get_metric(node["name"]).components
+    excluded = {key for key, _ in value.excluded}
+    values = {g.key: read(g, component) for g in value.groups if g.key not in excluded}
+    return GroupValues(features, values, value, component)
+
+
 def _described(node: dict, source: str) -> str:
     """Return how a report names an operand: nothing for a literal, else its source text."""
     if node.get("kind") in ("number", "string", "bool", "date", "duration", "list"):
@@ -378,11 +412,20 @@ def _arithmetic(operator: str, left, right):
     return left / right
 
 
+# Arguments passed on to implementations called with their components, when a call gives them.
+_OPTIONS = {
+    "overall": ("confidence",),
+    "per_group": ("confidence", "min_group_size", "exclude_small"),
+    "between_groups": ("confidence", "min_group_size", "exclude_small", "reference"),
+}
+
+
 def metric_value(node: dict, table) -> MetricValue:
     declaration = get_metric(node["name"])
     if declaration.calling == "arguments":
         return declaration.load()(table, node["arguments"])
+    shape = "per_group" if node.get("per_group") else declaration.kind
+    options = {key: node["arguments"][key] for key in _OPTIONS.get(shape, ()) if key in node["arguments"]}
     if node.get("per_group"):
-        return per_group(table, declaration.components)
-    options = {key: node["arguments"][key] for key in ("min_group_size", "exclude_small") if key in node["arguments"]}
+        return per_group(table, declaration.components, **options)
     return declaration.load()(table, declaration.components, **options)

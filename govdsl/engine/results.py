@@ -24,14 +24,19 @@ class GroupResult:
     n: int
     counts: dict[str, int]
     values: dict[str, float | None]
+    # Confidence interval bounds per value, as {"low": ..., "high": ...}, or None; empty for metrics without intervals.
+    intervals: dict[str, dict | None] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return {
+        data = {
             "group": self.group,
             "n": self.n,
             "counts": self.counts,
             "values": {name: _number(value) for name, value in self.values.items()},
         }
+        if self.intervals:
+            data["intervals"] = self.intervals
+        return data
 
 
 @dataclass(frozen=True)
@@ -192,9 +197,12 @@ class Results:
     waivers: tuple[dict, ...] = ()
     # The comparison with --baseline results, or None without a baseline.
     baseline: dict | None = None
+    # Where the audit record of this run went (log, index, leaf hash, tree size, root), or None with --no-audit.
+    audit: dict | None = None
 
     def to_dict(self) -> dict:
         return {
+            "audit": self.audit,
             "baseline": self.baseline,
             "waivers": list(self.waivers),
             "parameters": list(self.parameters),

@@ -8,6 +8,19 @@ from govdsl.metrics.counts import ConfusionCounts, GroupKey
 
 
 @dataclass(frozen=True)
+class Interval:
+    """A confidence interval: its bounds, the confidence level and the method that computed it."""
+
+    low: float
+    high: float
+    confidence: float
+    method: str
+
+    def to_dict(self) -> dict:
+        return {"low": self.low, "high": self.high}
+
+
+@dataclass(frozen=True)
 class GroupValues:
     """One group's counts and the component values computed from them (None where undefined).
 
@@ -20,6 +33,8 @@ class GroupValues:
     counts: ConfusionCounts
     rates: dict[str, float | None]
     reasons: dict[str, str] = field(default_factory=dict)
+    # Confidence intervals of the component values, None where a value has none.
+    intervals: dict[str, Interval | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -37,6 +52,9 @@ class MetricValue:
     # What else a report needs to reproduce the value: the method and settings used (bins,
     # smoothing, the statistical test), per-feature results, as JSON-ready data.
     details: dict = field(default_factory=dict)
+    # The confidence interval of `value`, and of each overall component value, where the metric has one.
+    interval: Interval | None = None
+    overall_intervals: dict[str, Interval | None] = field(default_factory=dict)
 
     @property
     def defined(self) -> bool:

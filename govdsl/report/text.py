@@ -4,20 +4,61 @@ from __future__ import annotations
 
 from govdsl.engine.results import CheckResult, ControlResult, GroupResult, Results
 from govdsl.metrics.counts import ConfusionCounts
-from govdsl.metrics.fairness import rate_fraction
+from govdsl.metrics.fairness import FAVORABLE_RATES, rate_fraction
+
+# How the report names each interval method of the results' `details`.
+_METHODS = {
+    "wilson": "Wilson score",
+    "newcombe": "Newcombe hybrid score",
+    "katz": "Katz log",
+    "newcombe-to-overall": "Newcombe hybrid score, group against the other rows",
+    "katz-to-overall": "Katz log, group against the other rows",
+}
+
 
 def _number(value: float | None) -> str:
     return "undefined" if value is None else f"{value:.4f}"
 
 
-def _rate_cell(group: GroupResult, component: str) -> str:
-    """A group's rate with the counts behind it, such as `0.4234 (641/1514)`."""
-    fraction = None
-    if set(group.counts) == {"tp", "fp", "fn", "tn"}:
-        fraction = rate_fraction(component, ConfusionCounts(**group.counts))
+def _bounds(interval: dict | None) -> str:
+    """Interval bounds in brackets after a value, such as ` [0.3987, 0.4485]`, or nothing."""
+    if not interval:
+        return ""
+    return f" [{_number(interval['low'])}, {_number(interval['high'])}]"
+
+
+def _fraction(group: GroupResult, component: str, favorable: str | None) -> tuple[int, int] | None:
+    if set(group.counts) != {"tp", "fp", "fn", "tn"}:
+        return None
+    counts = ConfusionCounts(**group.counts)
+    if component == "favorable_rate" and favorable in FAVORABLE_RATES:
+        numerator, denominator, _ = FAVORABLE_RATES[favorable](counts)
+        return numerator, denominator
+    return rate_fraction(component, counts)
+
+
+def _rate_cell(group: GroupResult, component: str, favorable: str | None = None) -> str:
+    """A group's rate with its interval and the counts behind it, such as `0.4234 [0.3987, 0.4485] (641/1514)`."""
+    text = _number(group.values[component]) + _bounds(group.intervals.get(component))
+    fraction = _fraction(group, component, favorable)
     if fraction is None:
-        return _number(group.values[component])
-    return f"{_number(group.values[component])} ({fraction[0]}/{fraction[1]})"
+        return text
+    return f"{text} ({fraction[0]}/{fraction[1]})"
+
+
+def _interval_line(check: CheckResult) -> str | None:
+    """The confidence interval of the check's value, with the level, the method and the groups compared."""
+    interval = check.details.get("interval")
+    if not isinstance(interval, dict) or interval.get("method") not in _METHODS or check.value is None:
+        return None
+    level = f"{check.details.get('confidence', 0.95) * 100:g}%"
+    compared = ""
+    if "group" in interval:
+        group = ", ".join(f"{k}={v}" for k, v in interval["group"].items())
+        other = interval["compared_with"]
+        other = "the overall rate" if other == "overall" else ", ".join(f"{k}={v}" for k, v in other.items())
+        compared = f" for {group} against {other}"
+    return f"value {_number(check.value)}, {level} interval{_bounds(interval)}{compared} ({_METHODS[interval['method']]})"
 
 
 def _table(headers: list[str], rows: list[list[str]], indent: str, numeric_from: int | None = None) -> list[str]:
@@ -43,9 +84,13 @@ def _check_lines(check: CheckResult) -> list[str]:
     lines.append(f"                 {check.message}")
     if check.status in ("blocked", "error", "skipped") or check.kind == "require":
         return lines
+    interval_line = _interval_line(check)
+    if interval_line:
+        lines.append(f"                 {interval_line}")
     if check.overall:
         total = sum(g.n for g in check.groups)
-        overall = ", ".join(f"{name} {_number(v)}" for name, v in check.overall.items())
+        intervals = check.details.get("overall_intervals") or {}
+        overall = ", ".join(f"{name} {_number(v)}{_bounds(intervals.get(name))}" for name, v in check.overall.items())
         where = f" over {total} rows" if check.groups else ""
         lines.append(f"                 overall: {overall}{where}")
     if check.excluded_groups:
@@ -58,8 +103,9 @@ def _check_lines(check: CheckResult) -> list[str]:
     if check.groups:
         components = list(check.groups[0].values)
         headers = ["group", "n"] + components
+        favorable = check.details.get("favorable")
         rows = [
-            [", ".join(f"{k}={v}" for k, v in g.group.items()), str(g.n)] + [_rate_cell(g, c) for c in components]
+            [", ".join(f"{k}={v}" for k, v in g.group.items()), str(g.n)] + [_rate_cell(g, c, favorable) for c in components]
             for g in check.groups
         ]
         lines.extend(_table(headers, rows, "                 ", numeric_from=1))
@@ -159,6 +205,9 @@ def render_text(results: Results) -> str:
         lines.append(f"      controls: {counts}")
     for regression in gate.regressions:
         lines.append(f"      regression (--fail-on-regression): {regression}")
+    if results.audit is not None:
+        audit = results.audit
+        lines.append(f"Audit record {audit['index']} (leaf sha256:{audit['leaf_hash'][:16]}) in {audit['log']}")
     if gate.insufficient_relaxed:
         relaxed = ", ".join(gate.relaxed_controls) or "none"
         lines.append(f"Note: --allow-insufficient was given, so `insufficient` controls did not block (relaxed: {relaxed})")

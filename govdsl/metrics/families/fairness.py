@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from govdsl.metrics.declaration import BY, BY_OPTIONAL, DATASET, EXCLUDE_SMALL, MIN_GROUP_SIZE, MetricDeclaration
+from govdsl.metrics.declaration import (
+    BY,
+    BY_OPTIONAL,
+    DATASET,
+    EXCLUDE_SMALL,
+    MIN_GROUP_SIZE,
+    NUMBER,
+    STRING,
+    MetricDeclaration,
+    Parameter,
+)
 
 _RATE_DOCS = {
     "true_negative_rate": "share of actual negatives predicted negative: TN / (TN + FP)",
@@ -17,14 +27,54 @@ _RATE_DOCS = {
     "false_negative_rate": "share of actual positives predicted negative: FN / (TP + FN)",
 }
 
+CONFIDENCE = Parameter(
+    "confidence",
+    NUMBER,
+    False,
+    "Confidence level of the intervals the metric reports and that `lower(...)` and `upper(...)` read,"
+    " between 0 and 1 (exclusive), such as 0.9 or 90%; default 0.95.",
+)
+REFERENCE = Parameter(
+    "reference",
+    STRING,
+    False,
+    'What each group is compared with: `"overall"`, the rate over the whole dataset, or one group, written as'
+    ' its value (`"Caucasian"`) or, with several features, as the report names it (`"race=Caucasian, sex=Male"`).'
+    " Without it, the metric compares the groups with the lowest and highest rates.",
+)
+FAVORABLE = Parameter(
+    "favorable",
+    STRING,
+    False,
+    '`"positive"` or `"negative"`: which prediction is favorable to the person;'
+    " default: the dataset's `favorable` field in bundle.yaml.",
+)
+
 _UNDEFINED_RATE = "a rate whose denominator is zero is undefined, and the check is `insufficient`"
 _ONE_GROUP = "fewer than two groups leaves nothing to compare, and the check is `insufficient`"
 _ZERO_MAX = "a ratio whose largest group rate is 0 is undefined (0/0), and the check is `insufficient`"
+_EMPTY_COMBINATION = (
+    "with several features in `by`, a combination of values that no row has is reported as a group with n = 0;"
+    " it has no rate, so the check is `insufficient` unless `min_group_size` and `exclude_small = true` leave it out"
+)
+_ZERO_REFERENCE = (
+    "with `reference`, a ratio of two rates that are both 0 is undefined (0/0), and the check is `insufficient`"
+)
+_UNKNOWN_REFERENCE = "a `reference` naming a value that no row has makes the check `error`"
+_NO_INTERVAL = "no confidence interval: the value is not a proportion of rows, so `lower(...)` and `upper(...)` reject it"
+_PAIR_INTERVAL = (
+    "the interval describes the one comparison that sets the value (the groups with the lowest and highest rates,"
+    " or the group farthest from the reference) as if that pair had been chosen in advance; it is not"
+    " simultaneous over all groups, so with many groups it understates the uncertainty of the largest gap"
+)
+_MIN_SIZE_WITH_BY = "`min_group_size` and `exclude_small` apply with `by` only"
 
 _IMPL = "govdsl.metrics.fairness"
 
 
 def _overall(rate: str) -> MetricDeclaration:
+    # The F1 score and balanced accuracy are not proportions of rows, so they have no Wilson interval.
+    has_interval = rate not in ("f1_score", "balanced_accuracy")
     return MetricDeclaration(
         name=rate,
         summary=f"Overall {rate.replace('_', ' ')}: {_RATE_DOCS[rate]}.",
@@ -33,10 +83,11 @@ def _overall(rate: str) -> MetricDeclaration:
         value_range=(0.0, 1.0),
         reduction="group_confusion",
         implementation=f"{_IMPL}:overall_rate",
-        parameters=(BY_OPTIONAL, DATASET),
+        parameters=(BY_OPTIONAL, DATASET, MIN_GROUP_SIZE, EXCLUDE_SMALL) + ((CONFIDENCE,) if has_interval else ()),
         better="lower" if rate in ("selection_rate", "false_positive_rate", "false_negative_rate") else "higher",
-        edge_cases=(_UNDEFINED_RATE,),
+        edge_cases=(_UNDEFINED_RATE, _EMPTY_COMBINATION) + (() if has_interval else (_NO_INTERVAL,)),
         family="performance",
+        limitations=(_MIN_SIZE_WITH_BY,) + (("the interval is the Wilson score interval of the rate",) if has_interval else ()),
     )
 
 
@@ -50,10 +101,53 @@ def _between(name: str, components: tuple[str, ...], aggregate: str, summary: st
         value_range=(0.0, 1.0),
         reduction="group_confusion",
         implementation=f"{_IMPL}:between_groups_{aggregate}",
-        parameters=(BY, DATASET, MIN_GROUP_SIZE, EXCLUDE_SMALL),
+        parameters=(BY, DATASET, MIN_GROUP_SIZE, EXCLUDE_SMALL, REFERENCE, CONFIDENCE),
         better="higher" if is_ratio else "lower",
-        edge_cases=(_UNDEFINED_RATE, _ONE_GROUP) + ((_ZERO_MAX,) if is_ratio else ()),
+        edge_cases=(_UNDEFINED_RATE, _ONE_GROUP, _EMPTY_COMBINATION, _UNKNOWN_REFERENCE)
+        + ((_ZERO_MAX, _ZERO_REFERENCE) if is_ratio else ()),
+        limitations=(_PAIR_INTERVAL,)
+        + ((_COMPONENTS_INTERVAL,) if len(components) > 1 else ()),
     )
+
+
+_COMPONENTS_INTERVAL = (
+    "the interval takes, on each side, the largest (difference) or smallest (ratio) bound of the two rates'"
+    " intervals; each has the stated confidence, the pair together somewhat less"
+)
+
+_DISPARATE_IMPACT = MetricDeclaration(
+    name="disparate_impact_ratio",
+    summary=(
+        "Smallest ratio of a group's favorable-outcome rate to the reference's; without `reference`, the"
+        " lowest group rate divided by the highest, the ratio the four-fifths rule compares with 0.8."
+    ),
+    kind="between_groups",
+    components=("favorable_rate",),
+    value_range=(0.0, float("inf")),
+    reduction="favorable_confusion",
+    implementation=f"{_IMPL}:disparate_impact_ratio",
+    parameters=(BY, DATASET, FAVORABLE, REFERENCE, MIN_GROUP_SIZE, EXCLUDE_SMALL, CONFIDENCE),
+    better="higher",
+    edge_cases=(
+        "the favorable-outcome rate is the share of rows whose prediction is favorable: the selection rate when"
+        " `favorable` is positive, one minus it when negative",
+        "without `favorable` in the call or in the dataset's declaration, the check is `error`",
+        "with a named `reference`, a group with a higher favorable rate than the reference gives a ratio above 1;"
+        " the value is the smallest ratio, so it is above 1 only when every group fares better than the reference",
+        "a reference whose favorable rate is 0 makes the ratio undefined, and the check is `insufficient`",
+        _ONE_GROUP,
+        _EMPTY_COMBINATION,
+        _UNKNOWN_REFERENCE,
+    ),
+    limitations=(
+        _PAIR_INTERVAL,
+        "the four-fifths rule is a rule of thumb for adverse impact, not a test of significance;"
+        " compare `lower(...)` with 0.8 to ask whether the data show the ratio is above it",
+        "it reads the same confusion counts as the other metrics, but in a pass of its own over the data",
+    ),
+    reduction_arguments=("favorable",),
+    calling="arguments",
+)
 
 
 DECLARATIONS = [
@@ -175,5 +269,5 @@ DECLARATIONS = [
         "ratio",
         "Smallest divided by largest group false negative rate.",
     ),
+    _DISPARATE_IMPACT,
 ]
-
