@@ -43,6 +43,10 @@ def _cell(value: object) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
+def _yes_no(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
 def render_csv(results: Results) -> str:
     """Render the clause matrix of results as CSV text with a header row."""
     controls = {c.id: c for c in results.controls}
@@ -68,7 +72,7 @@ def render_csv(results: Results) -> str:
                 control_status,
                 control.enforcement if control else None,
                 control.severity if control else None,
-                ("yes" if control.blocks_gate else "no") if control else None,
+                _yes_no(control.blocks_gate) if control else None,
             ]
             writer.writerow([_cell(value) for value in row])
     return buffer.getvalue()

@@ -4,7 +4,7 @@ The page loads nothing: styles are inline, and matplotlib draws each chart as SV
 embedded as a `data:` URI in an `<img>`, where a browser runs no script. A Content
 Security Policy forbids every other source. All text from policies and bundles is
 escaped. matplotlib is an optional dependency (`pip install 'govdsl[html]'`);
-`missing_dependency` tells the CLI before evaluation when it is absent.
+`missing_dependency` lets the CLI report its absence before evaluation.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Results as Markdown for a pull-request comment: the gate, controls that need attention, the clause matrix.
 
 GitHub rejects a comment longer than 65,536 characters, so the report is cut at a
-block boundary to fit `max_chars`, and a note says what was left out. Text from
+block boundary to fit `max_chars`, and a note lists what was left out. Text from
 policies and bundles is escaped, so it cannot open HTML elements or Markdown links.
 """
 

@@ -34,7 +34,7 @@ class _Document:
     """The state shared while one document is built: the UUID seed and the time stamp."""
 
     def __init__(self, results: Results) -> None:
-        # The audit record says where this run was logged, not what was found, so it does not change the UUIDs.
+        # The audit record describes where this run was logged, not what was found, so it does not change the UUIDs.
         evaluated = {key: value for key, value in results.to_dict().items() if key != "audit"}
         content = json.dumps(evaluated, sort_keys=True, ensure_ascii=False, allow_nan=False)
         self.seed = hashlib.sha256(content.encode("utf-8")).hexdigest()
