@@ -43,6 +43,8 @@ class Dataset:
     favorable: str | None = None
     declared_sha256: str | None = None
     format: str = "csv"  # "csv" or "parquet"
+    # Columns that drift metrics compare, as (column, "numeric" or "categorical") pairs.
+    feature_types: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -199,6 +201,9 @@ def _load_dataset(root: Path, display: str, index: int, raw: dict, problems: Yam
     for feature_index, feature in enumerate(features):
         if isinstance(feature, str):
             declared.append((key + ["sensitive_features", feature_index], feature))
+    feature_types = raw.get("features") if isinstance(raw.get("features"), dict) else {}
+    for feature in feature_types:
+        declared.append((key + ["features", feature], feature))
     for column_key, column in declared:
         if column not in columns:
             problems.add(
@@ -232,6 +237,7 @@ def _load_dataset(root: Path, display: str, index: int, raw: dict, problems: Yam
         favorable=raw.get("favorable"),
         declared_sha256=raw.get("sha256") if isinstance(raw.get("sha256"), str) else None,
         format=data_format,
+        feature_types=tuple((column, kind) for column, kind in feature_types.items() if isinstance(kind, str)),
     )
 
 

@@ -22,6 +22,7 @@ from collections.abc import Callable
 
 REDUCTION_KINDS: dict[str, str] = {
     "group_confusion": "govdsl.evidence.reductions:reduce_for_plan",
+    "drift_histograms": "govdsl.evidence.histograms:reduce_drift",
     "favorable_confusion": "govdsl.evidence.favorable:reduce_favorable",
     "model_card_sections": "govdsl.evidence.model_card:reduce_card_sections",
     "model_card_metadata": "govdsl.evidence.model_card:reduce_card_metadata",
