@@ -7,11 +7,11 @@ declaration is imported only when a check calls it.
 from __future__ import annotations
 
 from govdsl.metrics.declaration import BOOL, FEATURES, NUMBER, STRING, MetricDeclaration, Parameter
-from govdsl.metrics.families import documentation, drift, fairness, process
+from govdsl.metrics.families import documentation, drift, fairness, process, regression, scores
 
 __all__ = ["BOOL", "FEATURES", "NUMBER", "REGISTRY", "STRING", "MetricDeclaration", "Parameter", "get_metric"]
 
-_FAMILIES = (fairness, documentation, process, drift)
+_FAMILIES = (fairness, scores, regression, documentation, process, drift)
 
 
 def _collect() -> dict[str, MetricDeclaration]:
