@@ -22,6 +22,12 @@ from collections.abc import Callable
 
 REDUCTION_KINDS: dict[str, str] = {
     "group_confusion": "govdsl.evidence.reductions:reduce_for_plan",
+    "column_profile": "govdsl.evidence.quality_reductions:reduce_column_profile",
+    "schema_profile": "govdsl.evidence.quality_reductions:reduce_schema_profile",
+    "duplicate_rows": "govdsl.evidence.quality_reductions:reduce_duplicate_rows",
+    "group_shares": "govdsl.evidence.quality_reductions:reduce_group_shares",
+    "evidence_digests": "govdsl.evidence.quality_reductions:reduce_evidence_digests",
+    "reported_metrics": "govdsl.evidence.quality_reductions:reduce_reported_metrics",
     "drift_histograms": "govdsl.evidence.histograms:reduce_drift",
     "favorable_confusion": "govdsl.evidence.favorable:reduce_favorable",
     "model_card_sections": "govdsl.evidence.model_card:reduce_card_sections",

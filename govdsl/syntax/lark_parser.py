@@ -1,6 +1,8 @@
-"""Parse policy source text into a Module AST, or raise InvalidInputError with diagnostics.
+"""Parse policy source text with Lark into a Module AST, or raise InvalidInputError with diagnostics.
 
 The grammar is grammar/govdsl.lark, loaded once and parsed with Lark's LALR parser.
+This parser recovers from errors and reports them as diagnostics; govdsl.syntax.parser
+calls it when the fast parser of govdsl.syntax.fastparse does not accept a text.
 """
 
 from __future__ import annotations
@@ -9,7 +11,6 @@ import datetime
 import difflib
 import threading
 from functools import cache
-from pathlib import Path
 
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
@@ -19,6 +20,7 @@ from govdsl import resources
 from govdsl.diagnostics import Diagnostic, Span, error
 from govdsl.errors import InvalidInputError
 from govdsl.syntax import ast
+from govdsl.syntax.lexical import DURATION_DAYS, ESCAPES, end_position
 
 # Names shown in "expected ..." messages for terminals that are patterns, not fixed strings.
 _TERMINAL_DESCRIPTIONS = {
@@ -37,8 +39,6 @@ _TERMINAL_DESCRIPTIONS = {
 }
 _MAX_EXPECTED_SHOWN = 20
 _MAX_SYNTAX_ERRORS = 20
-
-_ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
 
 
 class _CommentSink:
@@ -68,8 +68,8 @@ def _parser() -> Lark:
     )
 
 
-def parse(text: str, file: str = "<string>") -> ast.Module:
-    """Parse one policy file; raise InvalidInputError with every diagnostic found."""
+def parse_lark(text: str, file: str = "<string>") -> ast.Module:
+    """Parse one policy file with Lark; raise InvalidInputError with every diagnostic found."""
     parser = _parser()
     syntax_errors: list[Diagnostic] = []
 
@@ -105,24 +105,7 @@ def parse(text: str, file: str = "<string>") -> ast.Module:
             {file: text},
         )
     comments = tuple(ast.Comment(str(t), _token_span(t, file)) for t in comment_tokens)
-    return ast.Module(file, imports, policies, comments, Span(file, 1, 1, *_end_position(text)))
-
-
-def parse_file(path: str | Path, display_name: str | None = None) -> tuple[ast.Module, str]:
-    """Read and parse a policy file; return the module and the source text."""
-    path = Path(path)
-    name = display_name or str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InvalidInputError(
-            [error("E501", f"policy file `{name}` not found", help="check the path")]
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInputError(
-            [error("E502", f"cannot read policy file `{name}`: {exc}", help="policy files are UTF-8 text")]
-        ) from None
-    return parse(text, name), text
+    return ast.Module(file, imports, policies, comments, Span(file, 1, 1, *end_position(text)))
 
 
 def _token_span(token: Token, file: str) -> Span:
@@ -150,12 +133,6 @@ def _expected_text(expected: set[str] | frozenset[str], parser: Lark) -> str:
     if more > 0:
         text += f" or {more} more"
     return text
-
-
-def _end_position(text: str) -> tuple[int, int]:
-    # Split on "\n" only, as Lark counts lines; str.splitlines() also splits on form feeds and others.
-    lines = text.rstrip("\n").split("\n")
-    return len(lines), len(lines[-1]) + 1
 
 
 def _end_span(text: str, file: str) -> Span:
@@ -238,8 +215,6 @@ def _keyword(name: str, parser: Lark) -> str | None:
     return None
 
 
-_DURATION_DAYS = {"d": 1.0, "w": 7.0, "h": 1.0 / 24.0, "y": 365.0}
-
 
 @v_args(meta=True)
 class _AstBuilder(Transformer):
@@ -287,7 +262,7 @@ class _AstBuilder(Transformer):
             char = body[index]
             if char == "\\":
                 escaped = body[index + 1]
-                if escaped not in _ESCAPES:
+                if escaped not in ESCAPES:
                     column = token.column + index + 1
                     self.diagnostics.append(
                         error(
@@ -299,7 +274,7 @@ class _AstBuilder(Transformer):
                     )
                     out.append(escaped)
                 else:
-                    out.append(_ESCAPES[escaped])
+                    out.append(ESCAPES[escaped])
                 index += 2
                 continue
             out.append(char)
@@ -317,7 +292,7 @@ class _AstBuilder(Transformer):
     def duration(self, meta, children):
         (token,) = children
         text = str(token)
-        return ast.DurationLit(float(text[:-1]) * _DURATION_DAYS[text[-1]], text, self._span(meta))
+        return ast.DurationLit(float(text[:-1]) * DURATION_DAYS[text[-1]], text, self._span(meta))
 
     def date(self, meta, children):
         (token,) = children
