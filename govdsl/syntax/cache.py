@@ -47,7 +47,6 @@ from pathlib import Path
 import govdsl
 from govdsl import diagnostics, resources
 from govdsl.syntax import ast
-from govdsl.syntax import parser as parser_module
 from govdsl.syntax.parser import parse
 
 log = logging.getLogger("govdsl")
@@ -171,10 +170,10 @@ def _environment_digest() -> str | None:
     """Return a digest of everything besides the text and file name that decides the AST and its pickle."""
     # Editable installs change these files without a new version number, and an old
     # pickle of a changed AST class would load with missing or stale fields.
+    syntax_folder = Path(ast.__file__).parent
     sources = [
         resources.data_path("grammar") / "govdsl.lark",
-        Path(ast.__file__),
-        Path(parser_module.__file__),
+        *(syntax_folder / name for name in ("ast.py", "parser.py", "fastparse.py", "lark_parser.py", "lexical.py")),
         Path(diagnostics.__file__),
         Path(__file__),
     ]

@@ -1,0 +1,53 @@
+"""Parse policy source text into a Module AST, or raise InvalidInputError with diagnostics.
+
+`parse` first runs the fast parser of govdsl.syntax.fastparse, which accepts valid
+programs only. When it does not accept a text, `parse` parses it again with Lark
+(govdsl.syntax.lark_parser), which returns the same Module for a valid program and
+reports the diagnostics of an invalid one. The environment variable GOVDSL_PARSER
+set to `lark` skips the fast parser, for comparing the two.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from govdsl.diagnostics import error
+from govdsl.errors import InvalidInputError
+from govdsl.syntax import ast, fastparse
+
+log = logging.getLogger("govdsl")
+
+
+def parse(text: str, file: str = "<string>") -> ast.Module:
+    """Parse one policy file; raise InvalidInputError with every diagnostic found."""
+    if os.environ.get("GOVDSL_PARSER") != "lark":
+        try:
+            return fastparse.parse_fast(text, file)
+        except fastparse.Unsupported as exc:
+            log.debug("parsing %s with Lark: %s", file, exc)
+        except RecursionError:
+            log.debug("parsing %s with Lark: expressions nest too deeply for the fast parser", file)
+
+    # Lark takes about 0.2 s to import and build the parser, so only a fallback pays for it.
+    from govdsl.syntax.lark_parser import parse_lark
+
+    return parse_lark(text, file)
+
+
+def parse_file(path: str | Path, display_name: str | None = None) -> tuple[ast.Module, str]:
+    """Read and parse a policy file; return the module and the source text."""
+    path = Path(path)
+    name = display_name or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InvalidInputError(
+            [error("E501", f"policy file `{name}` not found", help="check the path")]
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInputError(
+            [error("E502", f"cannot read policy file `{name}`: {exc}", help="policy files are UTF-8 text")]
+        ) from None
+    return parse(text, name), text
