@@ -835,3 +835,103 @@ def audit_show_command(log_file: str, model_id: str | None, since: datetime.date
     audit = _audit_log(log_file)
     records = select_records(audit.records(), model_id, since.date() if since else None)
     click.echo(render_records(records, output_format), nl=False)
+
+
+def _lint_settings() -> dict:
+    from govdsl.audit.record import configured_settings
+
+    try:
+        settings = configured_settings().get("lint", {})
+    except ValueError as exc:
+        raise InvalidInputError([error("E901", str(exc), help="fix pyproject.toml, or run from another directory")]) from None
+    return settings if isinstance(settings, dict) else {}
+
+
+def _codes(values, source: str) -> tuple[str, ...]:
+    if isinstance(values, str):
+        values = values.split(",")
+    if not isinstance(values, (list, tuple)) or not all(isinstance(v, str) for v in values):
+        raise click.UsageError(f"{source} must be a list of rule codes, such as [\"L4\", \"W206\"]")
+    return tuple(v.strip().upper() for v in values if v.strip())
+
+
+@main.command("lint")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "sarif", "github"]), default="text", show_default=True, help="Output format: text for people, json, sarif for code scanning, github for workflow annotations.")
+@click.option("--select", "select", multiple=True, metavar="CODES", help="Only these rules; codes or prefixes, comma-separated or repeated (L4 selects L401-L404).")
+@click.option("--ignore", "ignore", multiple=True, metavar="CODES", help="Skip these rules; codes or prefixes, comma-separated or repeated.")
+@click.option("--fail-level", type=click.Choice(["error", "warning", "info"]), default=None, help="Exit 1 when a finding of this severity or above remains (default: warning).")
+@click.option("--bundle", "bundle_dir", metavar="DIR", help="Bundle to lint the policies against, for rules that need its datasets.")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="DATE", help="Date (YYYY-MM-DD) for clause application dates and waiver expiry; default today (UTC).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the findings to this file instead of stdout.")
+@_reports_errors
+def lint_command(paths, output_format, select, ignore, fail_level, bundle_dir, as_of, output) -> None:
+    """Lint policy files (.gov) and waiver files (.yaml) for what a careful reviewer would catch.
+
+    A PATH is a file or a folder (searched for .gov files and files named
+    *waiver*.yaml). Settings under [tool.govdsl.lint] in pyproject.toml: select,
+    ignore, fail-level; options override them. `govdsl rule CODE` explains a
+    rule. Exits 0 when no finding at or above the fail level remains, 1 otherwise.
+    """
+    from govdsl.diagnostics import render_all
+    from govdsl.lint.engine import lint_paths
+    from govdsl.lint.output import render_github, render_json, render_sarif
+
+    settings = _lint_settings()
+    chosen = _codes(list(select), "--select") if select else _codes(settings.get("select", []), "select in [tool.govdsl.lint]")
+    skipped = _codes(list(ignore), "--ignore") if ignore else _codes(settings.get("ignore", []), "ignore in [tool.govdsl.lint]")
+    level = fail_level or settings.get("fail-level", "warning")
+    if level not in ("error", "warning", "info"):
+        raise click.UsageError(f"fail-level in [tool.govdsl.lint] is {level!r}; use error, warning or info")
+    roles = _bundle_roles(bundle_dir) if bundle_dir else None
+    result = lint_paths(list(paths), chosen, skipped, roles, as_of.date() if as_of else None)
+    if output_format == "text":
+        text = render_all(result.findings, result.sources) if result.findings else ""
+        counts = {s: sum(1 for d in result.findings if d.severity.value == s) for s in ("error", "warning", "info")}
+        summary = ", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items() if n) or "no findings"
+        text = (text + "\n" if text else "") + f"govdsl lint: {len(result.files)} file(s), {summary}\n"
+    else:
+        text = {"json": render_json, "sarif": render_sarif, "github": render_github}[output_format](result.findings)
+    _write(text, output)
+    sys.exit(EXIT_FINDING if result.fails(level) else EXIT_OK)
+
+
+def _bundle_roles(bundle_dir: str) -> set[str]:
+    """Read the dataset roles of a bundle.yaml without loading its data."""
+    from govdsl.yamlfiles import load_yaml
+
+    path = os.path.join(bundle_dir, "bundle.yaml")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = load_yaml(handle.read())
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise InvalidInputError([error("E402", f"cannot read `{path}`: {exc}", help="pass the folder that contains bundle.yaml")]) from None
+    datasets = data.get("datasets", []) if isinstance(data, dict) else []
+    return {d.get("role") for d in datasets if isinstance(d, dict) and isinstance(d.get("role"), str)}
+
+
+@main.command("rule")
+@click.argument("code", required=False)
+@click.option("--write-docs", type=click.Path(file_okay=False), metavar="DIR", help="Write one Markdown page per rule and an index to DIR, such as docs/rules.")
+@_reports_errors
+def rule_command(code: str | None, write_docs: str | None) -> None:
+    """Print a lint rule's documentation, or list every rule without CODE."""
+    import difflib
+    from pathlib import Path
+
+    from govdsl.lint.output import rule_text, write_rule_docs
+    from govdsl.lint.rules import RULES
+
+    if write_docs:
+        written = write_rule_docs(Path(write_docs))
+        click.echo(f"wrote {len(written)} files to {write_docs}")
+        return
+    if code is None:
+        for rule in sorted(RULES.values(), key=lambda r: r.code):
+            click.echo(f"{rule.code:<6} {rule.name:<34} {rule.severity.value:<8} {rule.summary}")
+        return
+    rule = RULES.get(code.upper())
+    if rule is None:
+        close = difflib.get_close_matches(code.upper(), list(RULES), n=1)
+        raise InvalidInputError([error("E507", f"no lint rule `{code}`", help=f"did you mean `{close[0]}`?" if close else "`govdsl rule` lists the rules")])
+    click.echo(rule_text(rule), nl=False)
