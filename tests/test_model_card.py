@@ -373,7 +373,7 @@ def test_json_card_reads_as_yaml(tmp_path):
     assert [s.status for s in card.standard_sections()[:2]] == ["present", "placeholder"]
 
 
-def test_front_matter_field_read_as_section_when_no_heading(tmp_path):
+def test_front_matter_field_as_section(tmp_path):
     path = tmp_path / "card.md"
     path.write_text("---\nlicense: mit\nmetrics: accuracy\n---\n# Card\n", encoding="utf-8")
     card = read_model_card(path, "card.md")
@@ -385,7 +385,7 @@ def test_front_matter_field_read_as_section_when_no_heading(tmp_path):
 # Hugging Face metadata
 
 
-def test_valid_front_matter_has_no_problems_and_hub_parses_it(tmp_path):
+def test_valid_front_matter_no_problems(tmp_path):
     (result,) = check(tmp_path, bundle_with_card(tmp_path, "hf_valid.md"), "check model_card_metadata_errors() <= 0")
     assert result.status == "pass"
     assert result.value == 0

@@ -221,7 +221,10 @@ def test_rules_match_oracle(approvals, role, within, accept_conditional, indepen
     assert [(a.valid, a.age_days) for a in assessed] == expected
     newest = newest_valid(assessed)
     ages = [age for ok, age in expected if ok]
-    assert (newest.age_days if newest else None) == (min(ages) if ages else None)
+    if ages:
+        assert newest.age_days == min(ages)
+    else:
+        assert newest is None
 
 
 # Metrics and `require approval` through the engine
@@ -434,3 +437,37 @@ def test_misspelled_approval_field_exits_2(tmp_path):
     result = invoke("check", policy, "--bundle", bundle)
     assert result.exit_code == 2
     assert "Additional properties are not allowed ('teams' was unexpected)" in result.stderr
+
+
+def test_json_results_match_schema(tmp_path):
+    import json
+
+    import jsonschema
+
+    from support import RESULTS_SCHEMA
+
+    bundle = write_bundle(tmp_path, [approval(), approval(name="Dana Developer", date="2026-02-01")])
+    shutil.copy(COMPAS_BUNDLE / "model_card.md", bundle / "model_card.md")
+    with (bundle / "bundle.yaml").open("a", encoding="utf-8") as manifest:
+        manifest.write("model_card: model_card.md\n")
+    policy = write_policy(
+        tmp_path,
+        "policy p {\n  control c {\n"
+        "    check model_card_completeness() >= 1\n"
+        "    check min(model_card_sections()) >= 1\n"
+        "    check model_card_metadata_errors() < 1\n"
+        '    check approval_age_days(role = "model_owner") <= 90\n'
+        "    check independent_validations() >= 1\n"
+        "    check self_approvals() < 1\n"
+        "  }\n}\n",
+    )
+    result = invoke("check", policy, "--bundle", bundle, "--as-of", "2026-01-15", "--format", "json")
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    jsonschema.validate(data, json.loads(RESULTS_SCHEMA.read_text(encoding="utf-8")))
+    statuses = [c["status"] for c in data["controls"][0]["checks"]]
+    # The developer's approval counts as a self-approval even though it is dated after the evaluation.
+    assert statuses == ["pass", "pass", "insufficient", "pass", "fail", "fail"]
+    age = data["controls"][0]["checks"][3]
+    assert age["value"] == 45
+    assert age["groups"][1]["values"] == {"age_days": -17}  # dated after the evaluation date

@@ -62,8 +62,8 @@ STANDARD_SECTIONS: dict[str, tuple[str, ...]] = {
     ),
 }
 
-# Whole lines that say nothing. "N/A", "None" and "Unknown" alone give no reason, so they
-# count as placeholders; "N/A: the model uses no training data" is a statement and counts.
+# Whole lines without content. "N/A", "None" and "Unknown" alone give no reason, so they
+# count as placeholders. "N/A: the model uses no training data" is a statement and counts.
 _PLACEHOLDER_LINE = re.compile(
     r"^(tbd|tbc|todo|to ?do|fixme|xxx+|n/?a|n\.a\.?|none|null|nil|unknown|not applicable|placeholder"
     r"|coming soon|fill (me )?in|to be (determined|decided|added|completed|confirmed|written)"
@@ -75,7 +75,7 @@ _PLACEHOLDER_LINE = re.compile(
 _TODO_LINE = re.compile(r"^(tbd|todo|fixme|xxx)\b", re.IGNORECASE)
 _MARKUP = re.compile(r"[*_`>#\[\]()~]")
 _WORD = re.compile(r"\w")
-# Most words in a label such as "Developed by:" that introduces a value on the same line.
+# Maximum words of a label, such as "Developed by:", that introduces a value on the same line.
 _LABEL_WORDS = 6
 _TEMPLATE_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
 _HTML_COMMENT = re.compile(r"<!--.*?(-->|\Z)", re.DOTALL)
@@ -97,7 +97,7 @@ def strip_comments(text: str) -> str:
 
 
 def is_placeholder(text: str) -> bool:
-    """Return whether section text says nothing: empty, only placeholder lines, or lorem ipsum filler.
+    """Return whether section text has no content: empty, only placeholder lines, or lorem ipsum filler.
 
     A placeholder line is a word such as TBD, TODO, N/A, None, Unknown or "[More Information
     Needed]" alone, a line that starts with TODO, TBD or FIXME, only dots or dashes, or a
@@ -172,7 +172,7 @@ class Section:
 
 @dataclass(frozen=True)
 class StandardSection:
-    """How a card covers one of the nine sections of Mitchell et al. (2019)."""
+    """A card's coverage of one of the nine sections of Mitchell et al. (2019)."""
 
     title: str
     matches: tuple[Section, ...]  # every heading of the card that counts for this section
@@ -224,13 +224,13 @@ class ModelCard:
         """Return the sections a name refers to.
 
         A name of one of the nine standard sections, such as "Intended Use", finds every
-        heading listed for it in STANDARD_SECTIONS; any other name finds the headings with
+        heading listed for it in STANDARD_SECTIONS. Any other name finds the headings with
         its key, or else a front-matter field with that key and a text or number value.
         """
         title = standard_title(name)
         keys = {section_key(alias) for alias in STANDARD_SECTIONS[title]} if title else {section_key(name)}
         found = tuple(section for section in self.sections if section.key in keys)
-        # Front-matter fields such as `metrics: [accuracy]` name things; they are no standard section.
+        # Front-matter fields such as `metrics: [accuracy]` are metadata, not a standard section.
         if found or title or not self.metadata:
             return found
         for key, value in self.metadata.items():
@@ -462,9 +462,9 @@ def _is_text(line: str) -> bool:
 def find_headings(lines: tuple[str, ...] | list[str], start: int = 0) -> list[_Heading]:
     """Find the top-level headings of Markdown lines, as a CommonMark parser would.
 
-    NOTE: HTML blocks of types 1 to 5 end at their closing marker and others at a blank
-    line, as in CommonMark; link reference definitions and tabs inside list markers are
-    not modelled, and a heading inside a list item or block quote is not a section.
+    HTML blocks of types 1 to 5 end at their closing marker and others at a blank line,
+    as in CommonMark. A heading inside a list item or block quote is not a section.
+    NOTE: link reference definitions and tabs inside list markers are not modelled.
     """
     headings: list[_Heading] = []
     paragraph: list[int] = []
@@ -502,8 +502,8 @@ def find_headings(lines: tuple[str, ...] | list[str], start: int = 0) -> list[_H
             if container[0] == "list" and indent >= container[1]:
                 lazy = _is_text(line[container[1]:])
                 continue
-            # A lazy continuation line of the container's paragraph; any list item ends the paragraph
-            # here, as in markdown-it, even one that could not interrupt a top-level paragraph.
+            # A lazy continuation line of the container's paragraph. Here any list item ends the
+            # paragraph, as in markdown-it, even one that could not interrupt a top-level paragraph.
             if lazy and not _interrupts_paragraph(line) and _list_item(line) is None:
                 continue
             container = None

@@ -1,7 +1,7 @@
 """Model card metrics: coverage of the nine sections of Mitchell et al. (2019) and metadata problems.
 
-The tables come from govdsl.evidence.model_card: `CardSectionsTable` has the card and
-one `StandardSection` per standard section; `CardMetadataTable` has the card and the
+The tables come from govdsl.evidence.model_card. `CardSectionsTable` has the card and
+one `StandardSection` per standard section. `CardMetadataTable` has the card and the
 problems found in its YAML front matter.
 """
 
@@ -68,7 +68,7 @@ def model_card_completeness(table, arguments: dict) -> MetricValue:
 
 
 def model_card_sections(table, arguments: dict) -> MetricValue:
-    """One value per standard section: 1 when the card fills it with real text, else 0."""
+    """Give one value per standard section: 1 when the card fills it with real text, else 0."""
     return MetricValue(None, groups=_section_rows(table), details=_section_details(table))
 
 

@@ -35,7 +35,7 @@ def same_name(left: str | None, right: str | None) -> bool:
 
 @dataclass(frozen=True)
 class Tally:
-    """The counts behind one approval's row: the row is one approval."""
+    """Counts behind the row of one approval."""
 
     n: int = 1
 
@@ -176,13 +176,13 @@ def newest_valid(assessments: list[Assessment]) -> Assessment | None:
     return min(valid, key=lambda a: (a.age_days, -a.index)) if valid else None
 
 
-def missing_approval_message(role: str, assessments: list[Assessment], approvals, what: str = "approval") -> str:
-    """Say why no approval by `role` counts: none exists, or each one's problems."""
+def missing_approval_message(role: str, assessments: list[Assessment], approvals, noun: str = "approval") -> str:
+    """Describe why no approval by `role` counts: none exists, or each one's problems."""
     if not assessments:
         roles = ", ".join(sorted({str(a.get("role", "?")) for a in approvals})) or "none"
-        return f"no {what} by role `{role}` (roles with approvals: {roles})"
+        return f"no {noun} by role `{role}` (roles with approvals: {roles})"
     problems = " | ".join(f"{a.describe()}: {'; '.join(a.problems)}" for a in assessments)
-    return f"no valid {what} by role `{role}`: {problems}"
+    return f"no valid {noun} by role `{role}`: {problems}"
 
 
 # Metric implementations, called as function(table, arguments). The tables come from
