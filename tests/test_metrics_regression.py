@@ -175,6 +175,22 @@ def test_merge_equals_sums_of_whole():
     assert RegressionSums().merge(whole) == whole
 
 
+def test_parquet_gives_the_same_sums_as_csv(tmp_path):
+    frame = german_credit_amounts()
+    frame.loc[[4], "target"] = None
+    csv_table = reduce(dataset_of(tmp_path / "csv", frame, ("sex", "age_group")), ("sex",))
+    bundle = write_bundle(tmp_path / "parquet", frame.iloc[:1], ("sex", "age_group"))
+    frame.to_parquet(bundle / "predictions.parquet", index=False, row_group_size=128)
+    text = (bundle / "bundle.yaml").read_text(encoding="utf-8").replace("predictions.csv", "predictions.parquet")
+    (bundle / "bundle.yaml").write_text(text, encoding="utf-8")
+    parquet_table = reduce(load_bundle(bundle).datasets["predictions"], ("sex",), chunk_rows=100)
+    assert parquet_table.rows_excluded == csv_table.rows_excluded == 1
+    for key, sums in csv_table.groups.items():
+        assert parquet_table.groups[key].n == sums.n
+        assert parquet_table.groups[key].squared_error == pytest.approx(sums.squared_error, rel=1e-12)
+        assert parquet_table.groups[key].target_deviation == pytest.approx(sums.target_deviation, rel=1e-12)
+
+
 # Edge cases.
 
 
@@ -227,7 +243,7 @@ def test_no_rows_is_undefined(tmp_path):
 
 
 @pytest.mark.parametrize(("cell", "column"), [("abc", "target"), ("nan", "prediction"), ("inf", "target")])
-def test_value_that_is_not_a_finite_number_is_invalid(tmp_path, cell, column):
+def test_non_finite_value_is_invalid(tmp_path, cell, column):
     bundle = write_bundle(tmp_path, pd.DataFrame({"target": [1.0], "prediction": [1.0], "group": ["a"]}))
     row = {"target": "2", "prediction": "2"}
     row[column] = cell

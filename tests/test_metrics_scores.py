@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn import metrics as skm
 from sklearn.calibration import calibration_curve
 from sklearn.exceptions import UndefinedMetricWarning
@@ -23,7 +25,7 @@ from govdsl.evidence import load_bundle
 from govdsl.evidence.reductions import EvidenceInvalid, EvidenceMissing
 from govdsl.evidence.score_reductions import reduce_score_counts
 from govdsl.metrics.registry import REGISTRY
-from govdsl.metrics.scores import LOG_LOSS_EPSILON, ScoreCounts
+from govdsl.metrics.scores import LOG_LOSS_EPSILON, ScoreCounts, ScoreTable
 from support import COMPAS_BUNDLE, REPO
 
 ADULT_BUNDLE = REPO / "tests" / "data" / "real" / "adult"
@@ -272,6 +274,37 @@ def test_chunking_does_not_change_values(tmp_path, seed):
     assert metric("roc_auc", whole).overall_rates == metric("roc_auc", chunked).overall_rates
 
 
+def parquet_dataset(folder: Path, frame: pd.DataFrame, **fields):
+    bundle = write_bundle(folder, frame.iloc[:1], **fields)
+    frame.to_parquet(bundle / "predictions.parquet", index=False, row_group_size=97)
+    text = (bundle / "bundle.yaml").read_text(encoding="utf-8").replace("predictions.csv", "predictions.parquet")
+    (bundle / "bundle.yaml").write_text(text, encoding="utf-8")
+    return load_bundle(bundle).datasets["predictions"]
+
+
+def test_parquet_gives_the_same_counts_as_csv(tmp_path):
+    frame = pd.read_csv(GERMAN_BUNDLE / "predictions.csv")[["good_credit", "score", "sex", "age_group"]]
+    frame.loc[[3, 10], "score"] = None
+    frame.loc[[5], "sex"] = None
+    fields = {"label_column": "good_credit", "sensitive_features": ["sex", "age_group"]}
+    from_csv = reduce(dataset_of(tmp_path / "csv", frame, **fields), ("sex", "age_group"))
+    dataset = parquet_dataset(tmp_path / "parquet", frame, **fields)
+    assert dataset.format == "parquet"
+    from_parquet = reduce(dataset, ("sex", "age_group"), chunk_rows=50)
+    assert from_parquet.rows_excluded == from_csv.rows_excluded == 2
+    assert sorted(from_parquet.groups) == sorted(from_csv.groups)
+    assert ("(missing)", "26+") in from_parquet.groups or ("(missing)", "19-25") in from_parquet.groups
+    for key, counts in from_csv.groups.items():
+        np.testing.assert_array_equal(from_parquet.groups[key].scores, counts.scores)
+        np.testing.assert_array_equal(from_parquet.groups[key].positives, counts.positives)
+
+
+def test_parquet_probability_error_names_the_row(tmp_path):
+    frame = pd.DataFrame({"label": [1, 0, 1], "score": [0.5, 0.2, 7.0], "group": ["a", "b", "a"]})
+    with pytest.raises(EvidenceInvalid, match="holds `7.0` on row 3 of `predictions.parquet`"):
+        reduce(parquet_dataset(tmp_path, frame))
+
+
 # Edge cases.
 
 
@@ -372,7 +405,7 @@ def test_no_rows_makes_every_metric_undefined(tmp_path):
 @pytest.mark.parametrize(
     ("cell", "shown"), [("abc", "`abc`"), ("nan", "`nan`"), ("inf", "`inf`"), ("-inf", "`-inf`")]
 )
-def test_score_that_is_not_a_finite_number_is_invalid(tmp_path, cell, shown):
+def test_non_finite_score_is_invalid(tmp_path, cell, shown):
     bundle = write_bundle(tmp_path, pd.DataFrame({"label": [1], "score": [0.5], "group": ["a"]}))
     (bundle / "predictions.csv").write_text(f"label,score,group\n1,0.5,a\n0,{cell},a\n", encoding="utf-8")
     with pytest.raises(EvidenceInvalid) as raised:
@@ -591,3 +624,36 @@ def test_score_counts_combine_adds_counts():
     np.testing.assert_array_equal(combined.scores, [0.1, 0.5, 0.9])
     np.testing.assert_array_equal(combined.positives, [1, 3, 1])
     np.testing.assert_array_equal(combined.negatives, [0, 3, 0])
+
+
+rows_of_scores = st.lists(
+    st.tuples(st.sampled_from([0.0, 0.1, 0.25, 0.5, 0.5000001, 0.75, 0.9, 1.0]), st.integers(0, 1), st.integers(0, 3)),
+    min_size=2,
+    max_size=60,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows_of_scores)
+def test_counts_in_any_parts_match_sklearn(rows):
+    """Rows split into arbitrary parts, each counted alone and then combined, give scikit-learn's values."""
+    scores = np.array([row[0] for row in rows])
+    labels = np.array([row[1] for row in rows])
+    parts = [
+        ScoreCounts(np.array([score]), np.array([label]), np.array([1 - label])) for score, label, _ in rows
+    ]
+    chunks: dict[int, list[ScoreCounts]] = {}
+    for part, (_, _, chunk) in zip(parts, rows):
+        chunks.setdefault(chunk, []).append(part)
+    per_chunk = [ScoreCounts.combine(chunk_parts) for chunk_parts in chunks.values()]
+    table = ScoreTable((), {(): ScoreCounts.combine(per_chunk)}, 0, "score")
+    assert table.overall.n == len(rows)
+    assert metric("brier_score", table).value == pytest.approx(skm.brier_score_loss(labels, scores, pos_label=1), abs=1e-12)
+    assert metric("log_loss", table).value == pytest.approx(skm.log_loss(labels, scores, labels=[0, 1]), rel=1e-12)
+    assert metric("expected_calibration_error", table, bins=4).value == pytest.approx(
+        reference_ece(labels, scores, 4, "uniform"), abs=1e-12
+    )
+    if labels.min() == labels.max():
+        assert metric("roc_auc", table).value is None
+    else:
+        assert metric("roc_auc", table).value == pytest.approx(skm.roc_auc_score(labels, scores), abs=1e-12)

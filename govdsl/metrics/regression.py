@@ -1,10 +1,10 @@
 """Regression metrics as pure functions of per-group error sums and target moments.
 
 Each group keeps its row count, the sums of absolute and squared errors, and the
-mean, sum of squared deviations, minimum and maximum of the target. Two groups of
-sums merge exactly for the counts and sums, and for the target's moments by the
-pairwise update of Chan, Golub and LeVeque (1979), so chunked reading gives the same
-values up to floating-point rounding.
+mean, sum of squared deviations, minimum and maximum of the target. Counts and sums
+of two chunks add up, and their target means and deviations merge by the pairwise
+update M = M1 + M2 + delta² n1 n2 / n, so chunked reading gives the same values up to
+floating-point rounding.
 """
 
 from __future__ import annotations
