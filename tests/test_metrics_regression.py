@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import jsonschema
 import numpy as np
 import pandas as pd
 import pytest
@@ -19,7 +20,7 @@ from govdsl.evidence.reductions import EvidenceInvalid, EvidenceMissing
 from govdsl.evidence.score_reductions import reduce_regression_sums
 from govdsl.metrics.registry import REGISTRY
 from govdsl.metrics.regression import RegressionSums
-from support import REPO
+from support import REPO, RESULTS_SCHEMA
 
 ADULT = REPO / "tests" / "data" / "real" / "adult" / "predictions.csv"
 GERMAN = REPO / "tests" / "data" / "real" / "german-credit" / "predictions.csv"
@@ -298,7 +299,9 @@ def test_example_policy_on_german_credit(tmp_path):
         main, ["check", str(REGRESSION_POLICY), "--bundle", str(bundle), "--as-of", "2026-01-01", "--format", "json"]
     )
     assert result.exit_code in (0, 1), result.output
-    checks = {c["id"]: c for control in json.loads(result.output)["controls"] for c in control["checks"]}
+    results = json.loads(result.output)
+    jsonschema.Draft202012Validator(json.loads(RESULTS_SCHEMA.read_text(encoding="utf-8"))).validate(results)
+    checks = {c["id"]: c for control in results["controls"] for c in control["checks"]}
     explained = checks["regression_quality.accuracy.explained"]
     assert explained["value"] == pytest.approx(skm.r2_score(frame["target"], frame["prediction"]), rel=1e-10)
     assert explained["details"] == {"target_column": "target", "prediction_column": "prediction"}

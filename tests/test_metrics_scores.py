@@ -9,6 +9,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import jsonschema
 import numpy as np
 import pandas as pd
 import pytest
@@ -26,7 +27,7 @@ from govdsl.evidence.reductions import EvidenceInvalid, EvidenceMissing
 from govdsl.evidence.score_reductions import reduce_score_counts
 from govdsl.metrics.registry import REGISTRY
 from govdsl.metrics.scores import LOG_LOSS_EPSILON, ScoreCounts, ScoreTable
-from support import COMPAS_BUNDLE, REPO
+from support import COMPAS_BUNDLE, REPO, RESULTS_SCHEMA
 
 ADULT_BUNDLE = REPO / "tests" / "data" / "real" / "adult"
 GERMAN_BUNDLE = REPO / "tests" / "data" / "real" / "german-credit"
@@ -516,7 +517,9 @@ def test_example_policy_on_german_credit(tmp_path):
     bundle = german_bundle(tmp_path)
     result = run("check", SCORES_DATA / "scores.gov", "--bundle", bundle, "--as-of", "2026-01-01", "--format", "json")
     assert result.exit_code in (0, 1), result.output
-    checks = {c["id"]: c for control in json.loads(result.output)["controls"] for c in control["checks"]}
+    results = json.loads(result.output)
+    jsonschema.Draft202012Validator(json.loads(RESULTS_SCHEMA.read_text(encoding="utf-8"))).validate(results)
+    checks = {c["id"]: c for control in results["controls"] for c in control["checks"]}
     frame = pd.read_csv(GERMAN_BUNDLE / "predictions.csv")
     auc = checks["score_quality.discrimination.overall"]
     assert auc["value"] == pytest.approx(skm.roc_auc_score(frame["good_credit"], frame["score"]), abs=1e-12)
