@@ -652,6 +652,31 @@ def test_text_in_numeric_column_is_invalid(tmp_path):
     assert "declare `v: categorical`" in caught.value.help
 
 
+def test_infinity_in_numeric_column_is_invalid(tmp_path):
+    # Plain numbers take pyarrow's fast parser, which reads `inf` as a number; it is still rejected.
+    folder = write_bundle(tmp_path / "b", "v\n1\n", "v\n2\ninf\n-Infinity\n", {"v": "numeric"})
+    with pytest.raises(EvidenceInvalid, match="declared numeric but contains `inf`, `-Infinity`"):
+        reduce_bundle(folder, ["v"])
+
+
+def test_parquet_matches_csv(tmp_path):
+    reference, current = random_frames(21, 400, 300)
+    reference["n"] = pd.array(np.arange(400) % 5, dtype="Int64")
+    reference.loc[::7, "n"] = pd.NA
+    current["n"] = pd.array(np.arange(300) % 6, dtype="Int64")
+    features = {"x": "numeric", "k": "numeric", "n": "numeric", "c": "categorical"}
+    from_csv = table_of(tmp_path / "csv", reference, current, features)
+    folder = write_bundle(tmp_path / "parquet", "", "", features)
+    reference.to_parquet(folder / "reference.parquet", index=False)
+    current.to_parquet(folder / "current.parquet", index=False)
+    text = (folder / "bundle.yaml").read_text(encoding="utf-8").replace(".csv", ".parquet")
+    (folder / "bundle.yaml").write_text(text, encoding="utf-8")
+    from_parquet = reduce_bundle(folder, list(features))
+    for column in features:
+        for name in ("psi", "chi_square_statistic", "jensen_shannon_distance", "missing_rate_change"):
+            assert value(name, from_parquet, feature=column) == pytest.approx(value(name, from_csv, feature=column)), (name, column)
+
+
 def test_too_many_categories_is_invalid(tmp_path, monkeypatch):
     monkeypatch.setattr("govdsl.evidence.histograms.MAX_CATEGORIES", 5)
     rows = "".join(f"id{i}\n" for i in range(6))
@@ -715,6 +740,8 @@ def test_policy_shares_reductions_and_evaluates(tmp_path):
     assert checks["worst"].status == "pass"
     assert checks["share"].status == "pass"
     assert checks["share"].details["test"] == "Jensen-Shannon distance, base 2"
+    assert checks["share"].details["drifted_features"] == ["hr_per_week"]
+    assert checks["share"].value == pytest.approx(1 / 3)
     assert checks["ks_categorical"].status == "insufficient"
     assert "feature=sex: the Kolmogorov-Smirnov test needs a numeric feature" in checks["ks_categorical"].reason
     assert checks["missing"].status == "fail"

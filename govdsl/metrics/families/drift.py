@@ -173,7 +173,7 @@ DECLARATIONS = [
         "ks_statistic",
         "Two-sample Kolmogorov-Smirnov statistic",
         "the largest distance between the empirical distribution functions of the reference and current"
-        " values of a numeric feature, from 0 to 1.",
+        " values, from 0 to 1; numeric features only.",
         (0.0, 1.0),
         (),
         (_EMPTY, _NUMERIC_ONLY, _ALL_MISSING, _LEFT_OUT),
@@ -182,8 +182,8 @@ DECLARATIONS = [
     *_declare(
         "ks_p_value",
         "Kolmogorov-Smirnov p-value",
-        "the two-sample, two-sided test on a numeric feature, exact when neither dataset has more than 10,000"
-        " values, else asymptotic; a small p-value means the distributions differ.",
+        "the two-sample, two-sided test, exact when neither dataset has more than 10,000 values, else"
+        " asymptotic; a small p-value means the distributions differ; numeric features only.",
         (0.0, 1.0),
         (),
         (_EMPTY, _NUMERIC_ONLY, _ALL_MISSING, _LEFT_OUT),
@@ -193,8 +193,8 @@ DECLARATIONS = [
     *_declare(
         "normalized_wasserstein_distance",
         "Normalized Wasserstein distance",
-        "the first Wasserstein (earth mover's) distance between the reference and current values of a numeric"
-        " feature, divided by the reference's standard deviation (ddof = 0).",
+        "the first Wasserstein (earth mover's) distance between the reference and current values, divided by"
+        " the reference's standard deviation (ddof = 0); numeric features only.",
         (0.0, _INFINITY),
         (),
         (_EMPTY, _NUMERIC_ONLY, _ALL_MISSING, _LEFT_OUT,
