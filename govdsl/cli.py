@@ -534,23 +534,59 @@ def _framework_prefix(catalogs, name: str, option: str | None = "--framework") -
 
 
 @main.command("metrics")
-def metrics_command() -> None:
-    """List the metrics a check can call, with their arguments and value range."""
+@click.option("--family", "families", multiple=True, metavar="FAMILY", help="List only this family, such as fairness or drift; repeatable.")
+@click.option("--format", "output_format", type=click.Choice(["text", "markdown"]), default="text", show_default=True, help="text: one line per metric; markdown: the pages of docs/metrics/.")
+@click.option("-o", "--output", type=click.Path(file_okay=False), metavar="DIR", help="With --format markdown: write one page per family and an index (README.md) into DIR.")
+@click.option("--check", "check_only", is_flag=True, help="With --output: write nothing; exit 1 and name the pages that differ from the registry.")
+@_reports_errors
+def metrics_command(families: tuple[str, ...], output_format: str, output: str | None, check_only: bool) -> None:
+    """List the metrics a check can call, by family, with their arguments and value range.
+
+    `govdsl metrics --format markdown --output docs/metrics/` regenerates the
+    metric reference pages from the same registry.
+    """
+    from pathlib import Path
+
+    from govdsl import docsgen
     from govdsl.metrics.registry import REGISTRY
 
-    width = max(len(name) for name in REGISTRY)
-    for declaration in REGISTRY.values():
-        arguments = ", ".join(p.name if p.required else f"[{p.name}]" for p in declaration.parameters)
-        click.echo(f"{declaration.name:<{width}}  ({arguments})  {declaration.summary}")
+    registry = REGISTRY
+    if families:
+        known = list(docsgen.by_family(REGISTRY))
+        unknown = [family for family in families if family not in known]
+        if unknown:
+            raise click.BadParameter(f"unknown family `{unknown[0]}`; families: {', '.join(known)}", param_hint="--family")
+        registry = {name: d for name, d in REGISTRY.items() if d.family in families}
+    if (output or check_only) and output_format != "markdown":
+        raise click.BadParameter("--output and --check need --format markdown", param_hint="--output")
+    if check_only and not output:
+        raise click.BadParameter("--check needs --output DIR, the folder to compare", param_hint="--check")
+    if output_format == "text":
+        click.echo(docsgen.render_metrics_text(registry), nl=False)
+        return
+    if output is None:
+        pages = docsgen.render_pages(registry)
+        click.echo("\n".join(pages.values()), nl=False)
+        return
+    if check_only:
+        stale = docsgen.stale_pages(Path(output), registry)
+        if stale:
+            click.echo(f"govdsl: out of date in {output}: {', '.join(stale)}; run `{docsgen.REGENERATE_COMMAND}`", err=True)
+            sys.exit(EXIT_FINDING)
+        return
+    written, removed = docsgen.write_pages(Path(output), registry)
+    click.echo(f"govdsl metrics: {output}: {len(written)} page(s) written, {len(removed)} removed", err=True)
 
 
 @main.command("metric")
 @click.argument("name")
+@click.option("--format", "output_format", type=click.Choice(["text", "markdown"]), default="text", show_default=True, help="Output format; markdown is the metric's section of docs/metrics/.")
 @_reports_errors
-def metric_command(name: str) -> None:
-    """Show one metric's definition, parameters, range and edge cases."""
+def metric_command(name: str, output_format: str) -> None:
+    """Show one metric: family, definition, parameters, range, edge cases and known limitations."""
     import difflib
 
+    from govdsl import docsgen
     from govdsl.metrics.registry import REGISTRY
 
     declaration = REGISTRY.get(name)
@@ -558,16 +594,10 @@ def metric_command(name: str) -> None:
         close = difflib.get_close_matches(name, list(REGISTRY), n=1)
         hint = f"did you mean `{close[0]}`? " if close else ""
         raise InvalidInputError([error("E301", f"unknown metric `{name}`", help=f"{hint}run `govdsl metrics` to list them")])
-    low, high = declaration.value_range
-    lines = [declaration.name, f"  {declaration.summary}", f"  kind: {declaration.kind.replace('_', ' ')}"]
-    lines.append(f"  range: [{low:g}, {high:g}]; {declaration.better} values mean less disparity or error")
-    lines.append(f"  rates per group: {', '.join(declaration.components)}")
-    for parameter in declaration.parameters:
-        required = "required" if parameter.required else "optional"
-        lines.append(f"  {parameter.name} ({parameter.type}, {required}): {parameter.doc}")
-    for case in declaration.edge_cases:
-        lines.append(f"  edge case: {case}")
-    click.echo("\n".join(lines))
+    if output_format == "markdown":
+        click.echo(docsgen.render_metric_markdown(declaration), nl=False)
+    else:
+        click.echo(docsgen.render_metric_text(declaration), nl=False)
 
 
 @main.group("catalog")
