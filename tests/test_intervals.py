@@ -34,11 +34,11 @@ TOLERANCE = 1e-12
 LEVELS = [0.8, 0.9, 0.95, 0.99]
 
 
-def random_counts(seed: int, cases: int = 300, most: int = 300):
-    """Yield (successes, trials) pairs with trials in 1..most, including 0/n and n/n."""
+def random_counts(seed: int, cases: int = 300, max_trials: int = 300):
+    """Yield (successes, trials) pairs with 1 to max_trials trials, including 0/n and n/n."""
     rng = random.Random(seed)
     for _ in range(cases):
-        trials = rng.randint(1, most)
+        trials = rng.randint(1, max_trials)
         successes = rng.choice([0, trials, rng.randint(0, trials)])
         yield successes, trials
 

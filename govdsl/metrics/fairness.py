@@ -234,9 +234,9 @@ def per_group(
 ) -> MetricValue:
     """Compute one rate per group; the value is per group, so the scalar value is None.
 
-    A group with fewer rows than `min_group_size` has no value, with the reason, so an
-    aggregate or a quantifier over the groups is `insufficient`; with `exclude_small`,
-    the group keeps its rate for the report and is listed in `excluded`.
+    A group with fewer rows than `min_group_size` has no value, and the reason says so,
+    so an aggregate or a quantifier over the groups is `insufficient`. With
+    `exclude_small`, the group keeps its rate for the report and is listed in `excluded`.
     """
     rates = _rates(components)
     items, unlisted = _all_groups(table)
@@ -259,7 +259,7 @@ def per_group(
 
 
 def _without_values(group: GroupValues, min_group_size: float) -> GroupValues:
-    """The group with every value undefined, because it is below the minimum size."""
+    """Return the group with every value undefined, because it is below the minimum size."""
     reason = f"it has {group.counts.n} rows, below the minimum size of {min_group_size:g}"
     return GroupValues(
         group.key,
@@ -293,6 +293,10 @@ def _small_groups_reason(table: GroupedConfusion, small, min_group_size: float |
 
 
 # Metrics that compare groups.
+
+
+class _NoValue(Exception):
+    """The reason a comparison of groups has no value, raised where it is found."""
 
 
 @dataclass(frozen=True)
@@ -364,94 +368,102 @@ def _compare_groups(
     reference: str | None,
     confidence: float,
 ) -> MetricValue:
+    """Compare the groups' rates by `aggregate`: "difference", "ratio", or "impact" (a ratio to the reference, not folded)."""
     items, unlisted = _all_groups(table)
     groups = _group_values(items, rates, confidence)
-    overall_counts = table.overall
-    overall_rates = {name: _value(name, fraction, overall_counts) for name, fraction in rates.items()}
-    overall_intervals = {name: _interval(name, f, overall_counts, confidence) for name, f in rates.items()}
+    overall = table.overall
+    overall_rates = {name: _value(name, fraction, overall) for name, fraction in rates.items()}
+    overall_intervals = {name: _interval(name, fraction, overall, confidence) for name, fraction in rates.items()}
     details = _common_details(table, overall_intervals, confidence, unlisted)
     reference_key = _reference_key(table, [key for key, _ in items], reference)
     details["reference"] = reference_key if reference_key in (None, OVERALL) else _group_dict(table.features, reference_key)
-
-    def undefined(reason: str, excluded=()) -> MetricValue:
-        return MetricValue(
-            None, reason, overall_rates, groups, excluded=excluded, details=details, overall_intervals=overall_intervals
-        )
-
     small = _below_minimum(groups, min_group_size)
-    if small and not exclude_small:
-        return undefined(_small_groups_reason(table, small, min_group_size))
-    reason = _unlisted_reason(table, unlisted, min_group_size, exclude_small)
-    if reason is not None:
-        return undefined(reason, small)
-    if reference_key not in (None, OVERALL) and reference_key in {key for key, _ in small}:
-        size = dict(small)[reference_key]
-        return undefined(
-            f"reference group {describe_group(table.features, reference_key)} has {size} rows,"
-            f" below the minimum size of {min_group_size:g}; it cannot be left out",
-            small,
+    excluded = small if exclude_small else ()
+
+    try:
+        compared = _compared_groups(table, groups, small, unlisted, reference_key, min_group_size, exclude_small)
+        pairs = {
+            name: _component_pair(table, compared, name, fraction, aggregate, reference_key, confidence, details)
+            for name, fraction in rates.items()
+        }
+    except _NoValue as exc:
+        return MetricValue(
+            None, str(exc), overall_rates, groups, excluded=excluded, details=details, overall_intervals=overall_intervals
         )
-    small_keys = {key for key, _ in small}
-    kept = [g for g in groups if g.key not in small_keys]
-    if len(kept) < 2:
-        found = ", ".join(describe_group(table.features, g.key) for g in kept) or "none"
-        return undefined(f"fewer than two groups to compare by {', '.join(table.features)} (groups: {found})", small)
-
-    pairs: dict[str, _Pair] = {}
-    extremes: dict[str, tuple[GroupKey, GroupKey]] = {}
-    for name, fraction in rates.items():
-        missing = [g for g in kept if g.rates[name] is None]
-        if missing:
-            return undefined(_missing_reason(table.features, name, fraction, missing), small)
-        low = min(kept, key=lambda g: (g.rates[name], g.key))
-        high = max(kept, key=lambda g: (g.rates[name], g.key))
-        extremes[name] = (low.key, high.key)
-        if reference_key is None:
-            found = _extreme_pair(low, high, name, fraction, aggregate, confidence)
-        else:
-            found = _reference_pairs(kept, reference_key, overall_counts, name, fraction, aggregate, confidence)
-            if isinstance(found, list):
-                details.setdefault("to_reference", {})[name] = [
-                    {"group": _group_dict(table.features, p.group), "value": p.value} for p in found
-                ]
-                found = _worst(found, aggregate)
-        if isinstance(found, str):
-            return undefined(found, small)
-        pairs[name] = found
-
+    extremes = {name: _extreme_groups(compared, name) for name in rates}
     value, bounds, name = _combine(pairs, aggregate)
     interval = None if bounds is None else Interval(*bounds, confidence, _method(aggregate, reference_key))
     if interval is not None:
-        pair = pairs[name]
-        other = OVERALL if pair.other is None else _group_dict(table.features, pair.other)
-        details["interval"] = {
-            **interval.to_dict(),
-            "method": interval.method,
-            "component": name,
-            "group": _group_dict(table.features, pair.group),
-            "compared_with": other,
-        }
+        details["interval"] = _interval_details(table.features, interval, name, pairs[name])
     return MetricValue(
-        value,
-        None,
-        overall_rates,
-        groups,
-        extremes,
-        small,
-        details,
-        interval=interval,
-        overall_intervals=overall_intervals,
+        value, None, overall_rates, groups, extremes, excluded, details, interval=interval, overall_intervals=overall_intervals
     )
 
 
+def _compared_groups(
+    table: GroupedConfusion, groups, small, unlisted: int, reference_key, min_group_size: float | None, exclude_small: bool
+) -> list[GroupValues]:
+    """Return the groups to compare, after the minimum size; raise _NoValue when they cannot be compared."""
+    if small and not exclude_small:
+        names = ", ".join(f"{describe_group(table.features, key)} (n = {n})" for key, n in small)
+        raise _NoValue(f"groups below the minimum size of {min_group_size:g} rows: {names}")
+    reason = _unlisted_reason(table, unlisted, min_group_size, exclude_small)
+    if reason is not None:
+        raise _NoValue(reason)
+    sizes = dict(small)
+    if reference_key in sizes:
+        raise _NoValue(
+            f"reference group {describe_group(table.features, reference_key)} has {sizes[reference_key]} rows,"
+            f" below the minimum size of {min_group_size:g}; it cannot be left out"
+        )
+    compared = [g for g in groups if g.key not in sizes]
+    if len(compared) < 2:
+        found = ", ".join(describe_group(table.features, g.key) for g in compared) or "none"
+        raise _NoValue(f"fewer than two groups to compare by {', '.join(table.features)} (groups: {found})")
+    return compared
+
+
+def _component_pair(table, compared, name, fraction, aggregate, reference_key, confidence, details) -> _Pair:
+    """Return the comparison that sets one component's value; record per-group values against a reference."""
+    missing = [g for g in compared if g.rates[name] is None]
+    if missing:
+        raise _NoValue(_missing_reason(table.features, name, fraction, missing))
+    if reference_key is None:
+        low, high = (next(g for g in compared if g.key == key) for key in _extreme_groups(compared, name))
+        return _extreme_pair(low, high, name, fraction, aggregate, confidence)
+    pairs = _reference_pairs(compared, reference_key, table.overall, name, fraction, aggregate, confidence)
+    details.setdefault("to_reference", {})[name] = [
+        {"group": _group_dict(table.features, pair.group), "value": pair.value} for pair in pairs
+    ]
+    return _worst(pairs, aggregate)
+
+
+def _extreme_groups(compared: list[GroupValues], name: str) -> tuple[GroupKey, GroupKey]:
+    """Return the keys of the groups with the lowest and the highest rate; ties go to the first and the last key."""
+    low = min(compared, key=lambda g: (g.rates[name], g.key))
+    high = max(compared, key=lambda g: (g.rates[name], g.key))
+    return low.key, high.key
+
+
+def _interval_details(features, interval: Interval, component: str, pair: _Pair) -> dict:
+    other = OVERALL if pair.other is None else _group_dict(features, pair.other)
+    return {
+        **interval.to_dict(),
+        "method": interval.method,
+        "component": component,
+        "group": _group_dict(features, pair.group),
+        "compared_with": other,
+    }
+
+
 def _missing_reason(features, name: str, fraction: Fraction | None, missing: list[GroupValues]) -> str:
-    """Say why groups have no value: empty combinations together, then each group with a zero denominator."""
+    """Say why groups have no value: each group with a zero denominator, then the empty combinations together."""
     empty = [g for g in missing if g.counts.n == 0]
     parts = [_undefined(name, fraction, g.counts, f"group {describe_group(features, g.key)}") for g in missing if g.counts.n]
     if empty:
         names = "; ".join(describe_group(features, g.key) for g in empty)
-        what = "the combination" if len(empty) == 1 else f"these {len(empty)} combinations:"
-        parts.append(f"no row has {what} {names}; `min_group_size = 1, exclude_small = true` leaves out empty combinations")
+        subject = "the combination" if len(empty) == 1 else f"these {len(empty)} combinations:"
+        parts.append(f"no row has {subject} {names}; `min_group_size = 1, exclude_small = true` leaves out empty combinations")
     return "; ".join(parts)
 
 
@@ -460,12 +472,12 @@ def _method(aggregate: str, reference_key) -> str:
     return f"{method}-to-overall" if reference_key == OVERALL else method
 
 
-def _extreme_pair(low: GroupValues, high: GroupValues, name, fraction, aggregate, confidence) -> _Pair | str:
+def _extreme_pair(low: GroupValues, high: GroupValues, name, fraction, aggregate, confidence) -> _Pair:
     """Compare the groups with the lowest and highest rate."""
     if aggregate == "difference":
         value = high.rates[name] - low.rates[name]
     elif high.rates[name] == 0:
-        return f"{name.replace('_', ' ')} ratio is undefined: every group's {name.replace('_', ' ')} is 0"
+        raise _NoValue(f"{name.replace('_', ' ')} ratio is undefined: every group's {name.replace('_', ' ')} is 0")
     else:
         value = low.rates[name] / high.rates[name]
     return _Pair(value, _pair_bounds(low.counts, high.counts, fraction, aggregate, confidence), low.key, high.key)
@@ -497,40 +509,43 @@ def _overall_bounds(counts, overall, fraction, aggregate, confidence) -> ci.Boun
     return ci.fold_ratio(bounds)
 
 
-def _reference_pairs(kept, reference_key, overall, name, fraction, aggregate, confidence) -> list[_Pair] | str:
+def _reference_pairs(compared, reference_key, overall, name, fraction, aggregate, confidence) -> list[_Pair]:
     """Compare every group with the reference: the overall rate, or the reference group."""
     if reference_key == OVERALL:
+        reference = None
         reference_rate = _fraction_rate(fraction, overall)
-        others = kept
-        where = "the overall"
+        others = compared
     else:
-        reference = next(g for g in kept if g.key == reference_key)
+        reference = next(g for g in compared if g.key == reference_key)
         reference_rate = reference.rates[name]
-        others = [g for g in kept if g.key != reference_key]
-        where = "the reference group's"
+        others = [g for g in compared if g.key != reference_key]
     pairs = []
     for group in others:
-        group_rate = group.rates[name]
-        if aggregate == "difference":
-            value = abs(group_rate - reference_rate)
-        elif reference_rate == 0 and (aggregate == "impact" or group_rate == 0):
-            return f"{name.replace('_', ' ')} ratio to the reference is undefined: {where} {name.replace('_', ' ')} is 0"
-        elif aggregate == "impact":
-            value = group_rate / reference_rate
-        else:
-            value = min(group_rate, reference_rate) / max(group_rate, reference_rate)
-        if reference_key == OVERALL:
+        value = _to_reference(group.rates[name], reference_rate, aggregate, name, reference is None)
+        if reference is None:
             bounds = _overall_bounds(group.counts, overall, fraction, aggregate, confidence)
-            other = None
+            pairs.append(_Pair(value, bounds, group.key, None))
         else:
             bounds = _pair_bounds(group.counts, reference.counts, fraction, aggregate, confidence)
-            other = reference_key
-        pairs.append(_Pair(value, bounds, group.key, other))
+            pairs.append(_Pair(value, bounds, group.key, reference.key))
     return pairs
 
 
+def _to_reference(group_rate: float, reference_rate: float, aggregate: str, name: str, is_overall: bool) -> float:
+    """Compare one group's rate with the reference's: distance, folded ratio, or plain ratio for "impact"."""
+    if aggregate == "difference":
+        return abs(group_rate - reference_rate)
+    if reference_rate == 0 and (aggregate == "impact" or group_rate == 0):
+        where = "the overall" if is_overall else "the reference group's"
+        title = name.replace("_", " ")
+        raise _NoValue(f"{title} ratio to the reference is undefined: {where} {title} is 0")
+    if aggregate == "impact":
+        return group_rate / reference_rate
+    return min(group_rate, reference_rate) / max(group_rate, reference_rate)
+
+
 def _worst(pairs: list[_Pair], aggregate: str) -> _Pair:
-    """The pair with the largest difference or the smallest ratio; ties go to the first group in sort order."""
+    """Return the pair with the largest difference or the smallest ratio; ties go to the first group in sort order."""
     if aggregate == "difference":
         return min(pairs, key=lambda p: (-p.value, p.group))
     return min(pairs, key=lambda p: (p.value, p.group))
@@ -562,17 +577,17 @@ def _reference_key(table: GroupedConfusion, keys: list[GroupKey], reference: str
         return reference
     features = table.features
     if len(features) == 1 and not reference.startswith(f"{features[0]}="):
-        wanted = {features[0]: reference}
+        requested = {features[0]: reference}
     else:
         pattern = ", (?=(?:" + "|".join(re.escape(f) for f in features) + ")=)"
         parts = [part.split("=", 1) for part in re.split(pattern, reference)]
-        wanted = {part[0]: part[1] for part in parts if len(part) == 2}
-        if sorted(wanted) != sorted(features) or len(parts) != len(features):
+        requested = {part[0]: part[1] for part in parts if len(part) == 2}
+        if sorted(requested) != sorted(features) or len(parts) != len(features):
             example = ", ".join(f"{f}=..." for f in features)
             raise UnknownGroup(f'reference `{reference}` does not name one value per feature; write it as "{example}"')
     for index, feature in enumerate(features):
         values = sorted({key[index] for key in keys})
-        if wanted[feature] not in values:
-            shown = ", ".join(f"`{v}`" for v in values[:12]) + (" and more" if len(values) > 12 else "")
-            raise UnknownGroup(f"reference `{reference}`: no row has {feature}={wanted[feature]} (values: {shown})")
-    return tuple(wanted[feature] for feature in features)
+        if requested[feature] not in values:
+            listed = ", ".join(f"`{v}`" for v in values[:12]) + (" and more" if len(values) > 12 else "")
+            raise UnknownGroup(f"reference `{reference}`: no row has {feature}={requested[feature]} (values: {listed})")
+    return tuple(requested[feature] for feature in features)

@@ -116,7 +116,7 @@ def difference_to_overall(
     The group and the overall data overlap, so they are not independent samples.
     With w the group's share of the trials, rate - overall = (1 - w)(rate - rest),
     where `rest` is the rate of the other rows; the interval is Newcombe's for
-    rate - rest, scaled by 1 - w. When the group holds every trial, the difference
+    rate - rest, scaled by 1 - w. When every trial is in the group, the difference
     is exactly 0.
     """
     rest_trials = total_trials - trials
@@ -136,8 +136,8 @@ def ratio_to_overall(
 
     With w the group's share of the trials and t = rate / rest (the rate of the
     other rows), rate / overall = t / (w t + 1 - w), which increases with t; the
-    interval maps the Katz interval of t through that function. When the group
-    holds every trial, the ratio is exactly 1.
+    interval maps the Katz interval of t through that function. When every
+    trial is in the group, the ratio is exactly 1.
     """
     rest_trials = total_trials - trials
     if trials == 0:

@@ -6,7 +6,7 @@ from govdsl.engine.results import CheckResult, ControlResult, GroupResult, Resul
 from govdsl.metrics.counts import ConfusionCounts
 from govdsl.metrics.fairness import FAVORABLE_RATES, rate_fraction
 
-# How the report names each interval method of the results' `details`.
+# Names of the interval methods of the results' `details`, as the report prints them.
 _METHODS = {
     "wilson": "Wilson score",
     "newcombe": "Newcombe hybrid score",
@@ -21,7 +21,7 @@ def _number(value: float | None) -> str:
 
 
 def _bounds(interval: dict | None) -> str:
-    """Interval bounds in brackets after a value, such as ` [0.3987, 0.4485]`, or nothing."""
+    """Format interval bounds to follow a value, such as ` [0.3987, 0.4485]`, or nothing without an interval."""
     if not interval:
         return ""
     return f" [{_number(interval['low'])}, {_number(interval['high'])}]"
@@ -38,7 +38,7 @@ def _fraction(group: GroupResult, component: str, favorable: str | None) -> tupl
 
 
 def _rate_cell(group: GroupResult, component: str, favorable: str | None = None) -> str:
-    """A group's rate with its interval and the counts behind it, such as `0.4234 [0.3987, 0.4485] (641/1514)`."""
+    """Format a group's rate with its interval and the counts behind it, such as `0.4234 [0.3987, 0.4485] (641/1514)`."""
     text = _number(group.values[component]) + _bounds(group.intervals.get(component))
     fraction = _fraction(group, component, favorable)
     if fraction is None:
@@ -47,7 +47,7 @@ def _rate_cell(group: GroupResult, component: str, favorable: str | None = None)
 
 
 def _interval_line(check: CheckResult) -> str | None:
-    """The confidence interval of the check's value, with the level, the method and the groups compared."""
+    """Describe the confidence interval of the check's value, with the level, the method and the groups compared."""
     interval = check.details.get("interval")
     if not isinstance(interval, dict) or interval.get("method") not in _METHODS or check.value is None:
         return None
