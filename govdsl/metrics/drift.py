@@ -573,7 +573,12 @@ def _each_feature(statistic: str) -> Callable[[DriftTable, dict], MetricValue]:
         try:
             settings = read_settings(arguments)
         except InvalidArgument as exc:
-            return MetricValue(None, str(exc))
+            # Each feature carries the reason: with no groups at all, `every f in ...` would hold.
+            undefined = tuple(
+                GroupValues((name,), _feature_rows(table.columns[name]), {statistic: None}, {statistic: str(exc)})
+                for name in arguments["features"]
+            )
+            return MetricValue(None, str(exc), {}, undefined)
         groups = []
         per_feature = {}
         for name in arguments["features"]:
