@@ -42,8 +42,8 @@ MODEL = {
 def write_bundle(folder, data, declaration: dict | None = None, top: dict | None = None, extra_files: dict | None = None):
     """Write a bundle with one dataset `data` (role predictions) and return its folder.
 
-    `data` is a path to copy or the CSV text itself; `declaration` adds keys to the
-    dataset's entry, `top` to bundle.yaml, and `extra_files` writes more files.
+    `data` is a path to copy or the CSV text itself. `declaration` adds keys to the
+    dataset's entry, `top` adds keys to bundle.yaml, and `extra_files` writes more files.
     """
     folder.mkdir(parents=True, exist_ok=True)
     if isinstance(data, str):
@@ -330,7 +330,7 @@ def test_non_finite_count_random_against_numpy(tmp_path):
     values = read_text_frame(path)["x"].dropna().astype(float).to_numpy()
     value = measure("non_finite_count", bundle, chunk_rows=37)
     assert value.value == int((~np.isfinite(values)).sum()) > 0
-    assert value.details["numeric_columns"] == ["x"]  # `label` holds texts, so its `nan` is a label
+    assert value.details["numeric_columns"] == ["x"]  # `label` contains texts, so its `nan` is a label
     assert per_column(value)["x"] == pytest.approx((~np.isfinite(values)).mean(), abs=1e-15)
 
 
@@ -432,7 +432,8 @@ def test_schema_violations_compas(compas_schema):
     }
     assert value.value == len(found)
     labels = [g.key[0] for g in value.groups]
-    assert "race (domain)" in labels and "c_jail_in (nullable)" in labels
+    assert "race (domain)" in labels
+    assert "c_jail_in (nullable)" in labels
 
 
 def test_schema_missing_and_unexpected_columns(tmp_path):
@@ -520,7 +521,8 @@ def test_examples_keep_ten_first_values_exactly(tmp_path):
 
 def test_range_rate_named_column_without_range(compas_schema):
     value = measure("out_of_range_rate", compas_schema, columns=["sex"])
-    assert value.value is None and not value.groups
+    assert value.value is None
+    assert value.groups == ()
     assert value.reason == "the schema of dataset `data` declares no minimum or maximum for column `sex`"
     domain = measure("out_of_domain_count", compas_schema, columns=["age"])
     assert domain.reason == "the schema of dataset `data` declares no `values` for column `age`"
@@ -547,9 +549,9 @@ def test_range_without_any_ruled_column(tmp_path):
         ({"name": "a", "type": "integer", "minimum": 5, "maximum": 1}, r"has a minimum \(5\) above its maximum \(1\)"),
         ({"name": "a", "type": "date", "minimum": "last year"}, "needs an ISO 8601 date"),
         ({"name": "a", "type": "number", "minimum": "1"}, "needs a number"),
-        ({"name": "a", "values": ["x", True]}, "holds a boolean"),
-        ({"name": "a", "type": "integer", "values": [1, "two"]}, "holds a value that is not a number"),
-        ({"name": "a", "type": "boolean", "values": ["maybe"]}, "holds a value that is not true or false"),
+        ({"name": "a", "values": ["x", True]}, "contains a boolean"),
+        ({"name": "a", "type": "integer", "values": [1, "two"]}, "contains a value that is not a number"),
+        ({"name": "a", "type": "boolean", "values": ["maybe"]}, "contains a value that is not true or false"),
     ],
 )
 def test_schema_declaration_errors(tmp_path, column, message):
@@ -873,7 +875,8 @@ def test_metric_command_shows_quality_metric():
     result = invoke("metric", "duplicate_row_count")
     assert result.exit_code == 0
     assert "columns (features, optional)" in result.output
-    assert "edge case: a dataset without rows has 0 duplicate rows" in result.output
+    assert "a dataset without rows has 0 duplicate rows" in result.output
+    assert "`1`, `1.0` and ` 1` are three different values" in result.output
 
 
 def test_quality_declarations_import_no_numeric_library():

@@ -5,13 +5,14 @@ per-chunk states, so its result does not depend on where the chunks end. The
 declarations these reductions read beside the data (a dataset's `schema`,
 `population_shares` and `reported_metrics`, the bundle's `files`) are described in
 docs/bundle.md. A declaration that contradicts itself or the data raises
-EvidenceInvalid (invalid input, exit 2); a declaration that a check needs and the
-bundle lacks raises EvidenceMissing (the check gets status `error`).
+EvidenceInvalid, which is invalid input (exit 2). A declaration that a check needs
+and the bundle lacks raises EvidenceMissing, so the check gets status `error`.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime
 import difflib
 import json
 import logging
@@ -25,7 +26,9 @@ import pandas as pd
 import yaml
 
 from govdsl.compiler.plan import ReductionSpec
-from govdsl.evidence.bundle import BUNDLE_FILE, Dataset, file_sha256, load_bundle
+from govdsl.diagnostics import error
+from govdsl.errors import InvalidInputError
+from govdsl.evidence.bundle import BUNDLE_FILE, Bundle, Dataset, file_sha256, load_bundle
 from govdsl.evidence.kinds import reduction_function
 from govdsl.evidence.readers import DEFAULT_CHUNK_ROWS, read_chunks
 from govdsl.evidence.reductions import EvidenceInvalid, EvidenceMissing
@@ -33,7 +36,6 @@ from govdsl.metrics.declaration import BOOL, FEATURES, NUMBER, STRING
 from govdsl.metrics.fairness import describe_group, per_group
 from govdsl.metrics.integrity import EvidenceDigests, FileDigest, ReportedMetrics, ReportedValue
 from govdsl.metrics.quality import (
-    COLUMN_TYPES,
     EXAMPLES_KEPT,
     ColumnCounts,
     ColumnProfile,
@@ -85,7 +87,10 @@ def bundle_root(dataset: Dataset) -> Path:
 
 def read_manifest(dataset: Dataset) -> Manifest:
     """Read the bundle.yaml of a dataset again; the loader has already validated it against the schema."""
-    root = bundle_root(dataset)
+    return manifest_at(bundle_root(dataset))
+
+
+def manifest_at(root: Path) -> Manifest:
     path = root / BUNDLE_FILE
     text = path.read_text(encoding="utf-8")
     return Manifest(root, stringify_dates(yaml.safe_load(text)), file_sha256(path))
@@ -174,13 +179,13 @@ def _bound(value, column_type: str | None):
 def _check_domain(name: str, column_type: str | None, values: list, key: str) -> None:
     if column_type != "boolean" and any(_is_bool(v) for v in values):
         raise EvidenceInvalid(
-            f"`{key}.values` of column `{name}` holds a boolean, but the column's type is `{column_type or 'not declared'}`",
+            f"`{key}.values` of column `{name}` contains a boolean, but the column's type is `{column_type or 'not declared'}`",
             "YAML reads unquoted yes, no, on, off, true and false as booleans; quote text values, such as `\"no\"`",
         )
     if column_type in ("integer", "number") and any(not isinstance(v, (int, float)) for v in values):
-        raise EvidenceInvalid(f"`{key}.values` of {column_type} column `{name}` holds a value that is not a number")
+        raise EvidenceInvalid(f"`{key}.values` of {column_type} column `{name}` contains a value that is not a number")
     if column_type == "boolean" and any(not _is_bool(v) and str(v).strip().lower() not in _BOOLEAN_TEXTS for v in values):
-        raise EvidenceInvalid(f"`{key}.values` of boolean column `{name}` holds a value that is not true or false")
+        raise EvidenceInvalid(f"`{key}.values` of boolean column `{name}` contains a value that is not true or false")
 
 
 @dataclass(frozen=True)
@@ -404,12 +409,12 @@ def _profile(dataset: Dataset, spec, chunk_rows: int, need_schema: bool) -> Colu
 
 
 def reduce_column_profile(datasets: dict[str, Dataset], spec, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> ColumnProfile:
-    """The `column_profile` kind: per-column missing values and NaN or infinite values, schema or not."""
+    """Count each column's missing, NaN and infinite values, with or without a schema (the `column_profile` kind)."""
     return _profile(datasets[spec.roles[0]], spec, chunk_rows, need_schema=False)
 
 
 def reduce_schema_profile(datasets: dict[str, Dataset], spec, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> ColumnProfile:
-    """The `schema_profile` kind: the column profile checked against the dataset's declared schema."""
+    """Profile the columns against the dataset's declared schema (the `schema_profile` kind)."""
     return _profile(datasets[spec.roles[0]], spec, chunk_rows, need_schema=True)
 
 
@@ -429,9 +434,9 @@ class SeenRows:
     """The hashes of the distinct rows seen so far, each with the row number where it first occurred.
 
     The hashes are kept as sorted runs whose sizes at least double from the newest to
-    the oldest, like a binary counter, so adding n rows costs O(n log n) and memory
-    is 24 bytes per distinct row (16 for the hash, 8 for the row number), plus a
-    merge's temporary copy.
+    the oldest, like a binary counter, so adding n rows costs O(n log n). Memory is 24
+    bytes per distinct row (16 for the hash, 8 for the row number), plus the temporary
+    copy of one merge.
     """
 
     def __init__(self) -> None:
@@ -448,7 +453,7 @@ class SeenRows:
         return found
 
     def add(self, keys: np.ndarray, rows: np.ndarray) -> None:
-        """Add sorted keys that no run holds yet."""
+        """Add sorted keys that no run contains yet."""
         if not len(keys):
             return
         self.runs.append((keys, rows))
@@ -457,12 +462,12 @@ class SeenRows:
             merged_keys = np.concatenate([older_keys, newer_keys])
             order = np.argsort(merged_keys, kind="stable")
             self.runs[-2:] = [(merged_keys[order], np.concatenate([older_rows, newer_rows])[order])]
-        held = sum(k.nbytes + r.nbytes for k, r in self.runs)
-        self.peak_bytes = max(self.peak_bytes, held)
+        index_bytes = sum(k.nbytes + r.nbytes for k, r in self.runs)
+        self.peak_bytes = max(self.peak_bytes, index_bytes)
 
 
 def reduce_duplicate_rows(datasets: dict[str, Dataset], spec, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> DuplicateCounts:
-    """The `duplicate_rows` kind: rows whose values in the selected columns repeat an earlier row exactly.
+    """Count the rows whose values in the selected columns repeat an earlier row exactly (the `duplicate_rows` kind).
 
     Rows are compared through a 128-bit hash of their values as read (text in CSV), so
     `1` and `1.0` differ. Two distinct rows share a hash with a probability of about
@@ -548,7 +553,11 @@ def _population_file(manifest: Manifest, relative: str, declared: str | None, ke
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise EvidenceInvalid(f"cannot read population file `{relative}` as CSV: {exc}") from None
     header = set(rows[0]) if rows else set()
-    value_column = "share" if "share" in header else "count" if "count" in header else None
+    value_column = None
+    if "share" in header:
+        value_column = "share"
+    elif "count" in header:
+        value_column = "count"
     if "group" not in header or value_column is None:
         raise EvidenceInvalid(
             f"population file `{relative}` needs a `group` column and a `share` or `count` column",
@@ -605,7 +614,7 @@ def _number_text(value: float) -> str:
 
 
 def reduce_group_shares(datasets: dict[str, Dataset], spec, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> GroupShares:
-    """The `group_shares` kind: rows per value of one feature, beside the population shares the bundle declares."""
+    """Count the rows per value of one feature, beside the population shares the bundle declares (the `group_shares` kind)."""
     dataset = datasets[spec.roles[0]]
     if len(spec.features) != 1:
         raise EvidenceMissing(
@@ -613,6 +622,7 @@ def reduce_group_shares(datasets: dict[str, Dataset], spec, chunk_rows: int = DE
             f" ({', '.join(spec.features)})"
         )
     (feature,) = spec.features
+
     manifest = read_manifest(dataset)
     entry, key = _population_declaration(dataset, manifest, feature)
     values, given_as = _population_values(entry, key, manifest)
@@ -622,6 +632,7 @@ def reduce_group_shares(datasets: dict[str, Dataset], spec, chunk_rows: int = DE
             f"columns in the file: {', '.join(dataset.columns)}",
         )
     markers = frozenset(m.strip() for m in read_schema(dataset, manifest.declaration(dataset)).missing_values if m.strip())
+
     counts: dict[str, int] = {}
     missing = 0
     for chunk in read_chunks(dataset, [feature], chunk_rows):
@@ -632,6 +643,7 @@ def reduce_group_shares(datasets: dict[str, Dataset], spec, chunk_rows: int = DE
         missing += int(absent.sum()) + int(marked.sum())
         for value, count in texts[~marked].value_counts(sort=False).items():
             counts[value] = counts.get(value, 0) + int(count)
+
     counts, matched = _match_groups(counts, values)
     total = sum(matched.values())
     shares = {group: value / total for group, value in matched.items()} if given_as == "counts" else matched
@@ -658,26 +670,28 @@ def _declared_files(manifest: Manifest) -> list[tuple[str, str, str | None]]:
     return found
 
 
-def reduce_evidence_digests(datasets: dict[str, Dataset], spec, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> EvidenceDigests:
-    """The `evidence_digests` kind: the SHA-256 of every evidence file the bundle declares, computed now.
+def reduce_evidence_digests(bundle: Bundle, spec, as_of: datetime.date) -> EvidenceDigests:
+    """Hash every evidence file the bundle declares, now, beside its declared SHA-256 (the `evidence_digests` kind).
 
-    The dataset of the spec only locates the bundle. A file declared at several keys
-    is hashed once, and every digest declared for it must match.
+    A file declared at several keys is hashed once, and every digest declared for it must match.
     """
-    manifest = read_manifest(datasets[spec.roles[0]])
+    manifest = manifest_at(bundle.root)
     by_path: dict[Path, tuple[str, list[str], list[str]]] = {}
     for relative, key, declared in _declared_files(manifest):
-        path = _inside(manifest.root, relative, key)
-        shown, keys, digests = by_path.setdefault(path, (Path(relative).as_posix(), [], []))
+        try:
+            path = _inside(manifest.root, relative, key)
+        except EvidenceInvalid as exc:
+            raise InvalidInputError([error("E405", f"{exc} in bundle `{bundle.display_path}`", help=exc.help)]) from None
+        _, keys, digests = by_path.setdefault(path, (Path(relative).as_posix(), [], []))
         keys.append(key)
         if declared is not None and declared not in digests:
             digests.append(declared)
     files = []
-    for path, (shown, keys, digests) in by_path.items():
+    for path, (display_path, keys, digests) in by_path.items():
         exists = path.is_file()
         files.append(
             FileDigest(
-                path=shown,
+                path=display_path,
                 declared_at=tuple(keys),
                 declared=tuple(digests),
                 actual=file_sha256(path) if exists else None,
@@ -727,8 +741,10 @@ def _reported_call(entry: dict, key: str):
             f"unknown metric `{name}` at `{key}.metric`",
             f"{_did_you_mean(name, list(REGISTRY))}run `govdsl metrics` to list them",
         )
-    if declaration.reduction in ("reported_metrics", "evidence_digests"):
-        raise EvidenceInvalid(f"metric `{name}` at `{key}.metric` checks the bundle itself and cannot be reported")
+    if not declaration.roles or declaration.reduction == "reported_metrics":
+        raise EvidenceInvalid(
+            f"metric `{name}` at `{key}.metric` reads bundle.yaml rather than a dataset, so it cannot be reported for one"
+        )
     arguments = {}
     for argument, value in (entry.get("arguments") or {}).items():
         parameter = declaration.parameter(argument)
@@ -793,13 +809,28 @@ class _Recomputer:
         return self.tables[cache_key]
 
 
+# Options passed on to implementations called with their components, by the shape of the call.
+# NOTE: this mirrors `govdsl.engine.expressions.metric_value`, which this layer cannot import;
+# tests/test_integrity.py checks that both compute the same values.
+_OPTIONS = {
+    "overall": ("confidence",),
+    "per_group": ("confidence", "min_group_size", "exclude_small"),
+    "between_groups": ("confidence", "min_group_size", "exclude_small", "reference"),
+}
+
+
+def is_per_group(declaration, arguments: dict) -> bool:
+    return declaration.per_group or (declaration.kind == "overall" and "by" in arguments)
+
+
 def metric_value(declaration, arguments: dict, table):
     """Compute a metric from its reduced table the way the engine does for a check."""
     if declaration.calling == "arguments":
         return declaration.load()(table, arguments)
-    if declaration.per_group or (declaration.kind == "overall" and "by" in arguments):
-        return per_group(table, declaration.components)
-    options = {name: arguments[name] for name in ("min_group_size", "exclude_small") if name in arguments}
+    shape = "per_group" if is_per_group(declaration, arguments) else declaration.kind
+    options = {name: arguments[name] for name in _OPTIONS.get(shape, ()) if name in arguments}
+    if shape == "per_group":
+        return per_group(table, declaration.components, **options)
     return declaration.load()(table, declaration.components, **options)
 
 
@@ -809,8 +840,8 @@ def _label(name: str, arguments: dict) -> str:
     for argument, value in arguments.items():
         if isinstance(value, list) and len(value) == 1:
             value = value[0]
-        shown = str(value).lower() if isinstance(value, bool) else json.dumps(value)
-        parts.append(f"{argument} = {shown}")
+        written = str(value).lower() if isinstance(value, bool) else json.dumps(value)
+        parts.append(f"{argument} = {written}")
     return f"{name}({', '.join(parts)})"
 
 
@@ -827,14 +858,15 @@ def _compare(entry: dict, key: str, declaration, arguments: dict, recomputer: _R
     reported = entry["value"]
     tolerance = entry.get("tolerance")
     source = entry.get("source")
-    is_per_group = declaration.per_group or (declaration.kind == "overall" and "by" in arguments)
-    if is_per_group != isinstance(reported, dict):
-        shape = "one value per group, as a mapping of group to value" if is_per_group else "one number"
+    grouped = is_per_group(declaration, arguments)
+
+    if grouped != isinstance(reported, dict):
+        shape = "one value per group, as a mapping of group to value" if grouped else "one number"
         raise EvidenceInvalid(f"`{key}.value` does not fit metric `{declaration.name}`, which gives {shape}")
     try:
         table = recomputer.table(declaration, arguments)
     except EvidenceMissing as exc:
-        if not is_per_group:
+        if not grouped:
             number = _reported_number(reported, f"{key}.value")
             return [ReportedValue(label, f"{key}.value", number, None, str(exc), tolerance, source, False)]
         return [
@@ -842,8 +874,9 @@ def _compare(entry: dict, key: str, declaration, arguments: dict, recomputer: _R
                           tolerance, source, False)
             for group, v in reported.items()
         ]
+
     value = metric_value(declaration, arguments, table)
-    if not is_per_group:
+    if not grouped:
         number = _reported_number(reported, f"{key}.value")
         return [ReportedValue(label, f"{key}.value", number, value.value, value.reason, tolerance, source)]
     features = getattr(table, "features", ())
@@ -852,6 +885,7 @@ def _compare(entry: dict, key: str, declaration, arguments: dict, recomputer: _R
     for group in value.groups:
         name = group.key[0] if len(features) == 1 else describe_group(features, group.key)
         computed[name] = (group.rates[component], group.reasons.get(component))
+
     results = []
     for group, number in reported.items():
         group_key = f"{key}.value.{group}"
@@ -869,7 +903,7 @@ def _compare(entry: dict, key: str, declaration, arguments: dict, recomputer: _R
 
 
 def reduce_reported_metrics(datasets: dict[str, Dataset], spec, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> ReportedMetrics:
-    """The `reported_metrics` kind: each metric value a dataset reports in bundle.yaml, and the value recomputed now."""
+    """Recompute each metric value a dataset reports in bundle.yaml (the `reported_metrics` kind)."""
     dataset = datasets[spec.roles[0]]
     manifest = read_manifest(dataset)
     entries = manifest.declaration(dataset).get("reported_metrics")

@@ -1,6 +1,6 @@
 """Integrity metrics: evidence files against their declared SHA-256 digests, reported metrics against recomputed ones.
 
-The tables are built by `govdsl.evidence.quality_reductions`; each function is
+The tables are built by `govdsl.evidence.quality_reductions`. Each function is
 called as `function(table, arguments)` and returns a MetricValue.
 """
 
@@ -89,11 +89,11 @@ class ReportedMetrics:
 # Evidence digests
 
 
-def _digest_groups(table: EvidenceDigests, shown: set[str]) -> tuple[GroupValues, ...]:
+def _digest_groups(table: EvidenceDigests, statuses: set[str]) -> tuple[GroupValues, ...]:
     return tuple(
         GroupValues((f"{f.path} ({f.status})",), RowCounts(1, {"bytes": f.size or 0}), {})
         for f in table.files
-        if f.status in shown
+        if f.status in statuses
     )
 
 
@@ -108,14 +108,14 @@ def _digest_details(table: EvidenceDigests) -> dict:
 
 
 def unverified_evidence_files(table: EvidenceDigests, arguments: dict) -> MetricValue:
-    """Number of declared evidence files without a declared SHA-256, missing, or not matching their digest."""
+    """Count the declared evidence files that have no declared SHA-256, are missing, or do not match it."""
     count = sum(1 for f in table.files if f.status != VERIFIED)
     groups = _digest_groups(table, {VERIFIED, NO_DIGEST, MISMATCH, MISSING})
     return MetricValue(count, groups=groups, details=_digest_details(table))
 
 
 def evidence_digest_mismatches(table: EvidenceDigests, arguments: dict) -> MetricValue:
-    """Number of declared evidence files that are missing or differ from a SHA-256 declared for them."""
+    """Count the declared evidence files that are missing or differ from a SHA-256 declared for them."""
     count = sum(1 for f in table.files if f.status in (MISMATCH, MISSING))
     groups = _digest_groups(table, {VERIFIED, MISMATCH, MISSING})
     return MetricValue(count, groups=groups, details=_digest_details(table))
@@ -142,7 +142,7 @@ def _outcome(value: ReportedValue, tolerance: float) -> str:
 
 
 def reported_metrics_mismatch(table: ReportedMetrics, arguments: dict) -> MetricValue:
-    """Number of values reported in the bundle that differ from the recomputed value by more than the tolerance."""
+    """Count the values reported in the bundle that differ from the recomputed value by more than the tolerance."""
     rows = []
     groups = []
     for value in table.values:

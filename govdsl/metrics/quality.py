@@ -1,7 +1,7 @@
 """Data quality metrics as pure functions of column profiles, duplicate counts and group shares.
 
 The tables are built by `govdsl.evidence.quality_reductions`. Every function here is
-called as `function(table, arguments)` and returns a MetricValue; a value that the
+called as `function(table, arguments)` and returns a MetricValue. A value that the
 data cannot give, such as a rate over zero rows, is None with the reason, never 0.
 """
 
@@ -14,12 +14,6 @@ from govdsl.metrics.values import GroupValues, MetricValue
 
 # Distinct offending values a profile keeps per column and finding, to name them in a report.
 EXAMPLES_KEPT = 10
-
-# Types a bundle's schema can declare for a column.
-COLUMN_TYPES = ("integer", "number", "boolean", "string", "date", "datetime")
-
-# Ways a column can break its schema rule, in the order reports list them.
-FINDINGS = ("missing_column", "type", "nullable", "non_finite", "range", "domain", "unexpected_column")
 
 
 @dataclass(frozen=True)
@@ -183,7 +177,7 @@ def _column_rates(
     rate: Callable[[ColumnCounts], tuple[float | None, str | None]],
     counts: Callable[[ColumnCounts], dict[str, int]],
 ) -> tuple[GroupValues, ...]:
-    """One group per column: the component's value, or None with the reason."""
+    """Build one group per column with the component's value, or None and the reason."""
     groups = []
     for name, column in columns.items():
         value, reason = rate(column)
@@ -219,12 +213,12 @@ def _no_columns(table: ColumnProfile) -> str:
 
 
 def missing_rate(table: ColumnProfile, arguments: dict) -> MetricValue:
-    """Share of rows whose value is missing, per column."""
+    """Compute the share of rows whose value is missing, per column."""
     return MetricValue(None, None, groups=_missing_groups(table), details=_missing_details(table))
 
 
 def max_missing_rate(table: ColumnProfile, arguments: dict) -> MetricValue:
-    """The largest share of missing values of any column."""
+    """Compute the largest share of missing values of any column."""
     groups = _missing_groups(table)
     details = _missing_details(table)
     if not groups:
@@ -240,7 +234,7 @@ def max_missing_rate(table: ColumnProfile, arguments: dict) -> MetricValue:
 
 
 def incomplete_row_rate(table: ColumnProfile, arguments: dict) -> MetricValue:
-    """Share of rows with a missing value in at least one of the columns."""
+    """Compute the share of rows with a missing value in at least one of the columns."""
     details = _missing_details(table) | {"incomplete_rows": table.incomplete_rows}
     groups = _missing_groups(table)
     if not table.columns:
@@ -260,7 +254,7 @@ def _extremes(groups: tuple[GroupValues, ...], component: str) -> tuple[tuple[st
 
 
 def non_finite_count(table: ColumnProfile, arguments: dict) -> MetricValue:
-    """Number of NaN or infinite values in the numeric columns."""
+    """Count the NaN or infinite values in the numeric columns."""
     numeric = {name: c for name, c in table.columns.items() if _is_numeric(table, name, c)}
     groups = _column_rates(
         numeric, "non_finite_rate", _non_finite_rate, lambda c: {"non_finite": c.non_finite, "numbers": c.numbers}
@@ -325,8 +319,10 @@ def _violations(table: ColumnProfile) -> list[dict]:
 
 
 def _violation_groups(table: ColumnProfile, found: list[dict]) -> tuple[GroupValues, ...]:
-    """One row per violation, named `column (finding)`; `n` is the number of values breaking the rule,
-    or every row for a missing or unexpected column."""
+    """Build one row per violation, named `column (finding)`.
+
+    Its `n` is the number of values breaking the rule, or every row for a missing or unexpected column.
+    """
     return tuple(
         GroupValues((f"{v['column']} ({v['finding'].replace('_', ' ')})",), RowCounts(v.get("count", table.rows)), {})
         for v in found
@@ -334,7 +330,7 @@ def _violation_groups(table: ColumnProfile, found: list[dict]) -> tuple[GroupVal
 
 
 def schema_violations(table: ColumnProfile, arguments: dict) -> MetricValue:
-    """Number of schema rules the data breaks: each (column, rule) pair counts once."""
+    """Count the schema rules the data breaks; each (column, rule) pair counts once."""
     found = _violations(table)
     details = {
         "violations": found,
@@ -367,13 +363,13 @@ def _range_details(table: ColumnProfile, ruled: dict[str, ColumnCounts]) -> dict
     }
 
 
-def _named_without(table: ColumnProfile, arguments: dict, ruled: dict, what: str) -> str | None:
+def _named_without(table: ColumnProfile, arguments: dict, ruled: dict, rule_part: str) -> str | None:
     """Return a reason when the check names a column whose rule lacks what the metric reads."""
     named = [name for name in arguments.get("columns", ()) if name not in ruled]
     if not named:
         return None
     listed = ", ".join(f"`{name}`" for name in named)
-    return f"the schema of dataset `{table.dataset}` declares no {what} for column {listed}"
+    return f"the schema of dataset `{table.dataset}` declares no {rule_part} for column {listed}"
 
 
 def _range_parts(table: ColumnProfile, arguments: dict):
@@ -391,7 +387,7 @@ def _range_parts(table: ColumnProfile, arguments: dict):
 
 
 def out_of_range_rate(table: ColumnProfile, arguments: dict) -> MetricValue:
-    """Share of a column's finite values outside its declared minimum and maximum, per column."""
+    """Compute the share of a column's finite values outside its declared minimum and maximum, per column."""
     _, groups, details, reason = _range_parts(table, arguments)
     if reason is not None:
         return MetricValue(None, reason, details=details)
@@ -399,7 +395,7 @@ def out_of_range_rate(table: ColumnProfile, arguments: dict) -> MetricValue:
 
 
 def out_of_range_count(table: ColumnProfile, arguments: dict) -> MetricValue:
-    """Number of finite values outside their column's declared minimum and maximum."""
+    """Count the finite values outside their column's declared minimum and maximum."""
     ruled, groups, details, reason = _range_parts(table, arguments)
     if reason is not None:
         return MetricValue(None, reason, details=details)
@@ -438,7 +434,7 @@ def _domain_parts(table: ColumnProfile, arguments: dict):
 
 
 def out_of_domain_rate(table: ColumnProfile, arguments: dict) -> MetricValue:
-    """Share of a column's values that are not among its declared `values`, per column."""
+    """Compute the share of a column's values that are not among its declared `values`, per column."""
     _, groups, details, reason = _domain_parts(table, arguments)
     if reason is not None:
         return MetricValue(None, reason, details=details)
@@ -446,7 +442,7 @@ def out_of_domain_rate(table: ColumnProfile, arguments: dict) -> MetricValue:
 
 
 def out_of_domain_count(table: ColumnProfile, arguments: dict) -> MetricValue:
-    """Number of values that are not among their column's declared `values`."""
+    """Count the values that are not among their column's declared `values`."""
     ruled, groups, details, reason = _domain_parts(table, arguments)
     if reason is not None:
         return MetricValue(None, reason, details=details)
@@ -468,12 +464,12 @@ def _duplicate_details(table: DuplicateCounts) -> dict:
 
 
 def duplicate_row_count(table: DuplicateCounts, arguments: dict) -> MetricValue:
-    """Number of rows that repeat an earlier row exactly."""
+    """Count the rows that repeat an earlier row exactly."""
     return MetricValue(table.duplicate_rows, details=_duplicate_details(table))
 
 
 def duplicate_row_rate(table: DuplicateCounts, arguments: dict) -> MetricValue:
-    """Share of rows that repeat an earlier row exactly."""
+    """Compute the share of rows that repeat an earlier row exactly."""
     if table.rows == 0:
         return MetricValue(None, f"dataset `{table.dataset}` has no rows", details=_duplicate_details(table))
     return MetricValue(table.duplicate_rows / table.rows, details=_duplicate_details(table))
@@ -543,13 +539,13 @@ def _difference(table: GroupShares):
 
 
 def representation_difference(table: GroupShares, arguments: dict) -> MetricValue:
-    """Each group's share of the data minus its share of the population."""
+    """Compute each group's share of the data minus its share of the population."""
     groups = _share_groups(table, "representation_difference", _difference(table))
     return MetricValue(None, None, groups=groups, details=_representation_details(table))
 
 
 def representation_ratio(table: GroupShares, arguments: dict) -> MetricValue:
-    """Each group's share of the data divided by its share of the population."""
+    """Compute each group's share of the data divided by its share of the population."""
 
     def value(group: str, share: float | None, reference: float | None):
         if share is None:
@@ -565,7 +561,7 @@ def representation_ratio(table: GroupShares, arguments: dict) -> MetricValue:
 
 
 def representation_gap(table: GroupShares, arguments: dict) -> MetricValue:
-    """The largest absolute difference between a group's share of the data and of the population.
+    """Compute the largest absolute difference between a group's share of the data and of the population.
 
     A group of the data that the population shares do not list counts with a
     population share of 0, and a group of the population absent from the data

@@ -6,13 +6,6 @@ import math
 
 from govdsl.metrics.declaration import NUMBER, STRING, MetricDeclaration, Parameter
 
-ANY_DATASET = Parameter(
-    "dataset",
-    STRING,
-    False,
-    "Name of any dataset of the bundle; it only locates bundle.yaml, because the check covers every file the"
-    " bundle declares. Default: the dataset whose role is `predictions`.",
-)
 REPORTING_DATASET = Parameter(
     "dataset",
     STRING,
@@ -37,17 +30,23 @@ _HASHED_NOW = (
     "files are hashed when the check runs, so a file changed after the bundle was loaded is caught;"
     " a dataset whose declared `sha256` differs already stops the run when the bundle is loaded (E408)"
 )
-_NO_PREDICTIONS = (
-    "a bundle without a dataset of role `predictions` needs `dataset = \"...\"`; without it the check's status is `error`"
-)
 
 
-def _declaration(name: str, summary: str, reduction: str, parameters: tuple, edge_cases: tuple, limitations=()):
+def _declaration(
+    name: str,
+    summary: str,
+    reduction: str,
+    parameters: tuple,
+    edge_cases: tuple,
+    limitations: tuple = (),
+    roles: tuple = ("predictions",),
+    components: tuple = (),
+):
     return MetricDeclaration(
         name=name,
         summary=summary,
         kind="overall",
-        components=(name,),
+        components=components,
         value_range=(0.0, math.inf),
         reduction=reduction,
         implementation=f"{_IMPL}:{name}",
@@ -57,6 +56,7 @@ def _declaration(name: str, summary: str, reduction: str, parameters: tuple, edg
         family="integrity",
         limitations=limitations,
         calling="arguments",
+        roles=roles,
     )
 
 
@@ -66,18 +66,19 @@ DECLARATIONS = [
         "Number of evidence files the bundle declares that have no declared SHA-256, are missing, or do not"
         " match their declared SHA-256.",
         "evidence_digests",
-        (ANY_DATASET,),
-        (_FILES, _HASHED_NOW, "a missing file counts; a path outside the bundle folder is invalid input (exit 2)",
-         _NO_PREDICTIONS),
+        (),
+        (_FILES, _HASHED_NOW, "a missing file counts; a path outside the bundle folder is invalid input (exit 2)"),
         ("the model card has a digest only when an entry of `files` lists its path",),
+        roles=(),
     ),
     _declaration(
         "evidence_digest_mismatches",
         "Number of evidence files the bundle declares that are missing or do not match a SHA-256 declared for them;"
         " files without a declared digest do not count.",
         "evidence_digests",
-        (ANY_DATASET,),
-        (_FILES, _HASHED_NOW, _NO_PREDICTIONS),
+        (),
+        (_FILES, _HASHED_NOW),
+        roles=(),
     ),
     _declaration(
         "reported_metrics_mismatch",
@@ -99,5 +100,6 @@ DECLARATIONS = [
             "a metric of two datasets (such as drift between `reference` and `current`) loads the bundle again"
             " to find the other dataset, which hashes its files once more",
         ),
+        components=("reported", "recomputed", "difference"),
     ),
 ]

@@ -43,7 +43,7 @@ _NON_FINITE_APART = (
 )
 _ONE_FEATURE = "`by` takes one column: population shares are declared per feature, not per combination"
 _NO_POPULATION = "a feature without `population_shares` in bundle.yaml gives the check status `error`"
-_TEXT_VALUES = "values are compared as written, after stripping spaces: in CSV, `1` and `1.0` are different values"
+_EXACT_TEXT = "rows compare by their values exactly as written: in CSV, `1`, `1.0` and ` 1` are three different values"
 
 
 def _declaration(
@@ -64,7 +64,7 @@ def _declaration(
         name=name,
         summary=summary,
         kind=kind,
-        components=(component,),
+        components=(component,) if component else (),
         value_range=value_range,
         reduction=reduction,
         implementation=f"{_IMPL}:{name}",
@@ -115,7 +115,7 @@ DECLARATIONS = [
     _declaration(
         "duplicate_row_count",
         "Number of rows whose values in the columns repeat an earlier row exactly.",
-        "duplicate_rows",
+        "",
         "duplicate_rows",
         _SELECTION,
         value_range=_COUNT,
@@ -123,7 +123,7 @@ DECLARATIONS = [
         edge_cases=(
             "a dataset without rows has 0 duplicate rows",
             "two rows with a missing value in the same column and equal other values are duplicates",
-            _TEXT_VALUES,
+            _EXACT_TEXT,
             _UNKNOWN_COLUMN,
         ),
         limitations=(
@@ -136,11 +136,11 @@ DECLARATIONS = [
     _declaration(
         "duplicate_row_rate",
         "Share of rows whose values in the columns repeat an earlier row exactly.",
-        "duplicate_rows",
+        "",
         "duplicate_rows",
         _SELECTION,
         reduction_arguments=_SELECTED,
-        edge_cases=(_NO_ROWS, _TEXT_VALUES, _UNKNOWN_COLUMN),
+        edge_cases=(_NO_ROWS, _EXACT_TEXT, _UNKNOWN_COLUMN),
         limitations=(
             "rows are compared by a 128-bit hash; two distinct rows collide with a probability of about"
             " n^2 / 2^129 for n rows",
@@ -169,7 +169,7 @@ DECLARATIONS = [
         "Number of schema rules the data breaks: a missing or unexpected column, or a column with values of"
         " the wrong type, missing values where it is not nullable, NaN or infinite numbers, values out of"
         " range or out of the category domain.",
-        "violations",
+        "",
         "schema_profile",
         (DATASET,),
         value_range=_COUNT,
