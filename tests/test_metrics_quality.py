@@ -889,3 +889,32 @@ def test_quality_declarations_import_no_numeric_library():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_example_bundle_findings():
+    frame = read_text_frame(COMPAS_RAW)
+    result = invoke("check", QUALITY_DATA / "quality.gov", "--bundle", QUALITY_DATA, "--as-of", "2026-12-04",
+                    "--no-audit", "--format", "json")
+    assert result.exit_code == 1
+    checks = {c["id"]: c for control in json.loads(result.stdout)["controls"] for c in control["checks"]}
+    statuses = {name.split(".", 1)[1]: c["status"] for name, c in checks.items()}
+    assert statuses == {
+        "compas_complete_and_valid.missing": "pass",
+        "compas_complete_and_valid.duplicates": "pass",
+        "compas_complete_and_valid.schema": "fail",
+        "compas_complete_and_valid.screening_window": "fail",
+        "adult_complete_and_valid.duplicates": "pass",
+        "adult_complete_and_valid.schema": "pass",
+        "representative.race_gap": "fail",
+        "representative.sex_under": "fail",
+        "evidence_integrity.digests": "pass",
+        "evidence_integrity.compas_figures": "pass",
+        "evidence_integrity.adult_figures": "pass",
+    }
+    days = frame["days_b_screening_arrest"].astype(float)
+    released = pd.to_datetime(frame["out_custody"]) > "2016-04-30"
+    violations = checks["data_quality_example.compas_complete_and_valid.schema"]["details"]["violations"]
+    assert [(v["column"], v["count"]) for v in violations] == [
+        ("days_b_screening_arrest", int(((days < -30) | (days > 30)).sum())),
+        ("out_custody", int(released.sum())),
+    ]
