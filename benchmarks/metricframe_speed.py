@@ -1,15 +1,19 @@
 """Compare govdsl's group metrics with fairlearn's MetricFrame on in-memory DataFrames of 1M and 10M rows.
 
 For each configuration (rows, number of sensitive features, dtype of the sensitive
-features) a fresh Python subprocess builds one pandas DataFrame and times both sides
-on it:
+features) a fresh Python subprocess builds one pandas DataFrame and times three
+computations on it:
 
 - govdsl: `group_confusion_frame(frame, "label", "prediction", features, 1)`, then
   demographic parity difference, equalized odds difference, and the false positive
-  and false negative rate differences computed from those counts.
+  and false negative rate differences, each computed from those counts by the
+  implementation that govdsl's metric registry names.
 - fairlearn: one `MetricFrame` with selection_rate, true_positive_rate,
   false_positive_rate, false_negative_rate and count by the same sensitive
   features, then `.difference()`.
+- pandas groupby, for context: the four confusion counts per group from one
+  `DataFrame.groupby(features, observed=True).sum()` over boolean columns. It shows
+  what plain vectorized pandas costs for the same counts.
 
 Both sides start from the same DataFrame, so the timed work includes encoding the
 group columns. The sensitive features are race (6 values), sex (2) and age_cat (3):
@@ -18,13 +22,21 @@ categoricals (as Parquet dictionary columns load) or plain Python strings in obj
 columns, one string object per distinct value (as `pd.read_csv(dtype=object)` makes
 them). Label and prediction are 0/1 integers.
 
-Wall time is the median of `--runs` runs (default 3). fairlearn is much slower, so at
-10M rows or more it runs `--large-fairlearn-runs` times (default 1). Peak memory is
-the growth of the process's peak resident set size during one call: before each call
-the script resets the peak through /proc/self/clear_refs (Linux), then reads
-`resource.getrusage(RUSAGE_SELF).ru_maxrss` after it. The largest growth of the runs
-is reported. Both sides must give the same four values and the same per-group rates
-within 1e-12; otherwise the script stops with exit status 1.
+Times are medians of `--runs` runs (default 5) for govdsl and pandas, and of
+`--fairlearn-runs` runs (default 1) for fairlearn, which takes minutes per run. At
+10M rows or more, fairlearn runs only for the feature counts in
+`--large-fairlearn-features` (default: all). Both wall-clock and CPU seconds
+(`time.process_time`, all threads of the process) are recorded; on a machine shared
+with other jobs the CPU seconds are the steadier measure.
+
+Peak memory is the growth of the process's peak resident set size during one call:
+before each call the script resets the peak by writing 5 to /proc/self/clear_refs
+(Linux 4.0 or later) and reads the resident set size, and after the call it reads
+the peak (`VmHWM` in /proc/self/status). The largest growth of the runs is reported.
+
+All three must give the same confusion counts per group, and govdsl and fairlearn
+the same four values and the same per-group rates within 1e-12; otherwise the
+script stops with exit status 1.
 
 Run from the repository root:
 
@@ -43,7 +55,6 @@ import gc
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -66,13 +77,13 @@ FEATURES = {
 # Shares of each race value, so that groups differ in size as they do in real data.
 RACE_SHARES = (0.45, 0.25, 0.15, 0.08, 0.02, 0.05)
 
-# govdsl metric name -> components passed to between_groups_difference.
-GOVDSL_METRICS = {
-    "demographic_parity_difference": ("selection_rate",),
-    "equalized_odds_difference": ("true_positive_rate", "false_positive_rate"),
-    "false_positive_rate_difference": ("false_positive_rate",),
-    "false_negative_rate_difference": ("false_negative_rate",),
-}
+# The govdsl metrics timed; each is computed as a check computes it, through the registry.
+GOVDSL_METRICS = (
+    "demographic_parity_difference",
+    "equalized_odds_difference",
+    "false_positive_rate_difference",
+    "false_negative_rate_difference",
+)
 RATES = ("selection_rate", "true_positive_rate", "false_positive_rate", "false_negative_rate")
 
 
@@ -107,14 +118,41 @@ def build_frame(rows: int, feature_count: int, dtype: str, seed: int = 0):
 
 
 def run_govdsl(frame, features):
-    """Per-group counts and the four metrics with govdsl; return the values and the per-group rates."""
+    """Per-group counts and the four metrics with govdsl; return the values, per-group rates and counts."""
     from govdsl.evidence.reductions import group_confusion_frame
-    from govdsl.metrics.fairness import between_groups_difference, rate
+    from govdsl.metrics.fairness import rate
+    from govdsl.metrics.registry import REGISTRY
 
     table = group_confusion_frame(frame, "label", "prediction", features, 1)
-    values = {name: between_groups_difference(table, components).value for name, components in GOVDSL_METRICS.items()}
+    values = {}
+    for name in GOVDSL_METRICS:
+        declaration = REGISTRY[name]
+        values[name] = declaration.load()(table, declaration.components).value
     groups = {key: {name: rate(name, counts) for name in RATES} for key, counts in table.groups.items()}
-    return values, groups
+    counts = {key: counts.to_dict() for key, counts in table.groups.items()}
+    return values, groups, counts
+
+
+def run_pandas(frame, features):
+    """The four confusion counts per group with one pandas groupby; return them by group key."""
+    import pandas as pd
+
+    actual = frame["label"].to_numpy() == 1
+    predicted = frame["prediction"].to_numpy() == 1
+    cells = {
+        "tp": actual & predicted,
+        "fp": ~actual & predicted,
+        "fn": actual & ~predicted,
+        "tn": ~actual & ~predicted,
+    }
+    table = pd.DataFrame({**{name: frame[name] for name in features}, **cells})
+    sums = table.groupby(list(features), observed=True, sort=False).sum()
+    return {
+        (tuple(str(value) for value in key) if isinstance(key, tuple) else (str(key),)): {
+            name: int(row[name]) for name in cells
+        }
+        for key, row in sums.iterrows()
+    }
 
 
 def run_fairlearn(frame, features):
@@ -167,30 +205,41 @@ def _reset_peak() -> bool:
         return False
 
 
-def _current_rss_kib() -> int:
-    with open("/proc/self/statm") as handle:
-        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+def _status_kib(field: str) -> int:
+    """Return a memory field of /proc/self/status, such as VmRSS or VmHWM, in KiB."""
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise OSError(f"{field} not in /proc/self/status")
 
 
-def measure(function, frame, features, runs: int):
-    """Run `function` `runs` times; return the result, wall seconds per run and the largest peak growth in MiB."""
-    seconds, growths, result = [], [], None
+def measure(function, frame, features, runs: int) -> dict:
+    """Run `function` `runs` times; return its result, wall and CPU seconds per run, and the largest peak growth in MiB."""
+    wall, cpu, growths, result = [], [], [], None
     for _ in range(runs):
         result = None
         _release_free_memory()
-        can_reset = _reset_peak()
-        before = _current_rss_kib() if can_reset else None
-        start = time.perf_counter()
+        before = _status_kib("VmRSS") if _reset_peak() else None
+        start_wall, start_cpu = time.perf_counter(), time.process_time()
         result = function(frame, features)
-        seconds.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+        wall.append(time.perf_counter() - start_wall)
         if before is not None:
-            growths.append((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024)
-    return result, seconds, (max(growths) if growths else None)
+            growths.append((_status_kib("VmHWM") - before) / 1024)
+    return {"result": result, "wall": wall, "cpu": cpu, "peak_mib": max(growths) if growths else None}
+
+
+def compare_counts(govdsl_counts: dict, pandas_counts: dict, label: str) -> None:
+    """Raise SystemExit when govdsl and pandas count differently in any group."""
+    if govdsl_counts != pandas_counts:
+        differing = sorted(key for key in set(govdsl_counts) | set(pandas_counts) if govdsl_counts.get(key) != pandas_counts.get(key))
+        raise SystemExit(f"govdsl and pandas count differently ({label}) in groups {differing[:10]}")
 
 
 def compare(govdsl_result, fairlearn_result, label: str) -> float:
     """Return the largest difference between the two sides; raise SystemExit when one is above TOLERANCE."""
-    govdsl_values, govdsl_groups = govdsl_result
+    govdsl_values, govdsl_groups, _ = govdsl_result
     fairlearn_values, fairlearn_groups = fairlearn_result
     problems, largest = [], 0.0
     for name, value in govdsl_values.items():
@@ -217,21 +266,32 @@ def compare(govdsl_result, fairlearn_result, label: str) -> float:
 
 def child(rows: int, feature_count: int, dtype: str, runs: int, fairlearn_runs: int) -> None:
     """Measure one configuration in this process and print the result as one JSON line."""
-    # Import both sides first, so that neither time nor peak memory includes imports.
+    # Import every side first, so that neither time nor peak memory includes imports.
     import fairlearn.metrics  # noqa: F401
 
     import govdsl.evidence.reductions  # noqa: F401
     import govdsl.metrics.fairness  # noqa: F401
+    import govdsl.metrics.registry  # noqa: F401
 
     frame, features = build_frame(rows, feature_count, dtype)
+    label = f"{rows} rows, {features}, {dtype}"
     frame_mib = frame.memory_usage(deep=dtype == "object").sum() / 2**20
     record = {"rows": rows, "features": list(features), "dtype": dtype, "frame_mib": frame_mib}
-    govdsl_result, seconds, peak = measure(run_govdsl, frame, features, runs)
-    record.update(govdsl_seconds=seconds, govdsl_peak_mib=peak, values=govdsl_result[0])
+
+    # One untimed call loads the metric implementations that the registry imports lazily.
+    run_govdsl(frame.head(1000), features)
+    govdsl = measure(run_govdsl, frame, features, runs)
+    record["govdsl"] = {key: govdsl[key] for key in ("wall", "cpu", "peak_mib")}
+    record["values"] = govdsl["result"][0]
+
+    pandas_side = measure(run_pandas, frame, features, runs)
+    record["pandas"] = {key: pandas_side[key] for key in ("wall", "cpu", "peak_mib")}
+    compare_counts(govdsl["result"][2], pandas_side["result"], label)
+
     if fairlearn_runs:
-        fairlearn_result, seconds, peak = measure(run_fairlearn, frame, features, fairlearn_runs)
-        record.update(fairlearn_seconds=seconds, fairlearn_peak_mib=peak)
-        record["largest_gap"] = compare(govdsl_result, fairlearn_result, f"{rows} rows, {features}, {dtype}")
+        fairlearn_side = measure(run_fairlearn, frame, features, fairlearn_runs)
+        record["fairlearn"] = {key: fairlearn_side[key] for key in ("wall", "cpu", "peak_mib")}
+        record["largest_gap"] = compare(govdsl["result"], fairlearn_side["result"], label)
     print(json.dumps(record))
 
 
@@ -264,33 +324,38 @@ def _seconds(values: list[float] | None) -> str:
     if not values:
         return "-"
     median = statistics.median(values)
-    return f"{median:.4f}" if median < 1 else f"{median:.2f}"
+    return f"{median:.3f}" if median < 10 else f"{median:,.0f}"
 
 
 def _mib(value: float | None) -> str:
     return "-" if value is None else f"{value:,.0f}"
 
 
-def table(records: list[dict]) -> str:
+def table(records: list[dict], clock: str) -> str:
+    """Render the records as a Markdown table of `clock` ("wall" or "cpu") seconds and peak memory."""
     lines = [
-        "| rows | features | dtype | fairlearn s | govdsl s | speed-up | target | fairlearn peak MiB | govdsl peak MiB |",
-        "| ---: | --- | --- | ---: | ---: | ---: | --- | ---: | ---: |",
+        "| rows | features | dtype | fairlearn s | pandas groupby s | govdsl s | speed-up vs fairlearn | target "
+        "| fairlearn peak MiB | pandas peak MiB | govdsl peak MiB |",
+        "| ---: | --- | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |",
     ]
     for record in records:
-        fairlearn_seconds = record.get("fairlearn_seconds")
-        govdsl_median = statistics.median(record["govdsl_seconds"])
-        if fairlearn_seconds:
-            speedup = statistics.median(fairlearn_seconds) / govdsl_median
+        fairlearn = record.get("fairlearn", {})
+        govdsl_median = statistics.median(record["govdsl"][clock])
+        if fairlearn:
+            speedup = statistics.median(fairlearn[clock]) / govdsl_median
             target = TARGETS[record["dtype"]]
             verdict = f"{target}x {'met' if speedup >= target else 'missed'}"
             speed = f"{speedup:,.0f}x"
-            runs = f" ({len(fairlearn_seconds)} run{'s' if len(fairlearn_seconds) > 1 else ''})"
+            count = len(fairlearn[clock])
+            runs = f" ({count} run{'s' if count > 1 else ''})"
         else:
-            speed, verdict, runs = "-", "-", ""
+            speed, verdict, runs = "not run", "-", ""
         lines.append(
             f"| {record['rows']:,} | {', '.join(record['features'])} | {record['dtype']} "
-            f"| {_seconds(fairlearn_seconds)}{runs} | {_seconds(record['govdsl_seconds'])} | {speed} | {verdict} "
-            f"| {_mib(record.get('fairlearn_peak_mib'))} | {_mib(record['govdsl_peak_mib'])} |"
+            f"| {_seconds(fairlearn.get(clock))}{runs} | {_seconds(record['pandas'][clock])} "
+            f"| {_seconds(record['govdsl'][clock])} | {speed} | {verdict} "
+            f"| {_mib(fairlearn.get('peak_mib'))} | {_mib(record['pandas']['peak_mib'])} "
+            f"| {_mib(record['govdsl']['peak_mib'])} |"
         )
     return "\n".join(lines)
 
@@ -300,14 +365,19 @@ def main() -> int:
     parser.add_argument("--rows", type=int, nargs="+", default=list(ROWS))
     parser.add_argument("--features", type=int, nargs="+", choices=FEATURE_COUNTS, default=list(FEATURE_COUNTS))
     parser.add_argument("--dtypes", nargs="+", choices=DTYPES, default=list(DTYPES))
-    parser.add_argument("--runs", type=int, default=3, help="runs per side (default 3)")
+    parser.add_argument("--runs", type=int, default=5, help="runs of govdsl and of pandas per configuration (default 5)")
+    parser.add_argument("--fairlearn-runs", type=int, default=1, help="runs of fairlearn per configuration (default 1)")
     parser.add_argument(
-        "--large-fairlearn-runs", type=int, default=1, help=f"fairlearn runs at {LARGE_ROWS:,} rows or more (default 1)"
+        "--large-fairlearn-features",
+        type=int,
+        nargs="+",
+        choices=FEATURE_COUNTS,
+        default=list(FEATURE_COUNTS),
+        help=f"feature counts for which fairlearn runs at {LARGE_ROWS:,} rows or more (default: all)",
     )
-    parser.add_argument("--govdsl-only", action="store_true", help="time govdsl alone, without fairlearn")
+    parser.add_argument("--govdsl-only", action="store_true", help="time govdsl and pandas, without fairlearn")
     parser.add_argument("--json", metavar="FILE", help="also write the raw measurements to FILE")
     parser.add_argument("--child", nargs=3, metavar=("ROWS", "FEATURES", "DTYPE"), help=argparse.SUPPRESS)
-    parser.add_argument("--fairlearn-runs", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.child:
@@ -320,10 +390,9 @@ def main() -> int:
     for rows in args.rows:
         for feature_count in args.features:
             for dtype in args.dtypes:
-                if args.govdsl_only:
+                fairlearn_runs = args.fairlearn_runs
+                if args.govdsl_only or (rows >= LARGE_ROWS and feature_count not in args.large_fairlearn_features):
                     fairlearn_runs = 0
-                else:
-                    fairlearn_runs = args.large_fairlearn_runs if rows >= LARGE_ROWS else args.runs
                 command = [
                     sys.executable, os.path.abspath(__file__), "--child", str(rows), str(feature_count), dtype,
                     "--runs", str(args.runs), "--fairlearn-runs", str(fairlearn_runs),
@@ -335,16 +404,20 @@ def main() -> int:
                     return 1
                 record = json.loads(done.stdout.strip().splitlines()[-1])
                 records.append(record)
+                fairlearn_cpu = record.get("fairlearn", {}).get("cpu", "-")
                 print(
-                    f"{rows:,} rows, {feature_count} features, {dtype}: govdsl {record['govdsl_seconds']}, "
-                    f"fairlearn {record.get('fairlearn_seconds', '-')}",
+                    f"{rows:,} rows, {feature_count} features, {dtype}: CPU seconds govdsl {record['govdsl']['cpu']}, "
+                    f"pandas {record['pandas']['cpu']}, fairlearn {fairlearn_cpu}",
                     flush=True,
                 )
-    if args.json:
-        with open(args.json, "w") as handle:
-            json.dump({"machine": machine(), "versions": versions(), "records": records}, handle, indent=1)
+                if args.json:
+                    with open(args.json, "w") as handle:
+                        json.dump({"machine": machine(), "versions": versions(), "records": records}, handle, indent=1)
     print()
-    print(table(records))
+    print("CPU seconds (median):\n")
+    print(table(records, "cpu"))
+    print("\nWall-clock seconds (median):\n")
+    print(table(records, "wall"))
     return 0
 
 
