@@ -215,7 +215,6 @@ def check_command(
     blocked, and 2 on invalid input (then nothing is evaluated).
     """
     from govdsl.compiler import compile_policies
-    from govdsl.engine.evaluate import evaluate, today_utc
     from govdsl.engine.params import read_params_file
     from govdsl.evidence import load_bundle
     from govdsl.report.formats import format_problem, renderer
@@ -239,20 +238,9 @@ def check_command(
 
         baseline = load_baseline(baseline_file)
     bundle = load_bundle(bundle_dir)
-    clock = (lambda: as_of.date()) if as_of else today_utc
     progress = _progress_line()
     try:
-        results = evaluate(
-            plan,
-            bundle,
-            clock=clock,
-            allow_insufficient=allow_insufficient,
-            params=command_line,
-            params_file=file_values,
-            params_file_name=params_file or "",
-            waivers=waivers,
-            progress=progress,
-        )
+        results = _evaluate(plan, bundle, as_of, allow_insufficient, command_line, file_values, params_file, waivers, progress)
     finally:
         if progress is not None:
             progress.close()
@@ -368,7 +356,6 @@ def explain_command(
     import difflib
 
     from govdsl.compiler import compile_policies
-    from govdsl.engine.evaluate import evaluate, today_utc
     from govdsl.engine.params import read_params_file
     from govdsl.evidence import load_bundle
     from govdsl.report.explain import explain_control, render_explanation_json, render_explanation_text
@@ -390,17 +377,7 @@ def explain_command(
             raise InvalidInputError([error("E506", f"the policies have no control `{control_id}`", help=hint)])
     waivers = _load_waivers(waiver_files)
     bundle = load_bundle(bundle_dir)
-    clock = (lambda: as_of.date()) if as_of else today_utc
-    results = evaluate(
-        plan,
-        bundle,
-        clock=clock,
-        allow_insufficient=allow_insufficient,
-        params=command_line,
-        params_file=file_values,
-        params_file_name=params_file or "",
-        waivers=waivers,
-    )
+    results = _evaluate(plan, bundle, as_of, allow_insufficient, command_line, file_values, params_file, waivers)
     explanation = explain_control(plan, bundle, results, control_id)
     render = render_explanation_json if output_format == "json" else render_explanation_text
     _write(render(explanation), output)
@@ -443,6 +420,23 @@ def modelcard_command(bundle_dir: str, results_file: str | None, output_format: 
     title, sections = build_card(bundle, read_bundle_card(bundle), results)
     render = render_html if output_format == "html" else render_markdown
     _write(render(title, sections), output)
+
+
+def _evaluate(plan, bundle, as_of, allow_insufficient, command_line, file_values, params_file, waivers, progress=None):
+    """Evaluate a plan as `check` and `explain` do, with the clock set by --as-of."""
+    from govdsl.engine.evaluate import evaluate, today_utc
+
+    return evaluate(
+        plan,
+        bundle,
+        clock=(lambda: as_of.date()) if as_of else today_utc,
+        allow_insufficient=allow_insufficient,
+        params=command_line,
+        params_file=file_values,
+        params_file_name=params_file or "",
+        waivers=waivers,
+        progress=progress,
+    )
 
 
 def _load_waivers(paths: tuple[str, ...]) -> tuple:
@@ -535,7 +529,7 @@ def _framework_prefix(catalogs, name: str, option: str | None = "--framework") -
 
 @main.command("metrics")
 @click.option("--family", "families", multiple=True, metavar="FAMILY", help="List only this family, such as fairness or drift; repeatable.")
-@click.option("--format", "output_format", type=click.Choice(["text", "markdown"]), default="text", show_default=True, help="text: one line per metric; markdown: the pages of docs/metrics/.")
+@click.option("--format", "output_format", type=click.Choice(["text", "markdown"]), default="text", show_default=True, help="text: each metric's call, range and summary, by family; markdown: the pages of docs/metrics/.")
 @click.option("-o", "--output", type=click.Path(file_okay=False), metavar="DIR", help="With --format markdown: write one page per family and an index (README.md) into DIR.")
 @click.option("--check", "check_only", is_flag=True, help="With --output: write nothing; exit 1 and name the pages that differ from the registry.")
 @_reports_errors

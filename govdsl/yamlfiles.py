@@ -26,6 +26,20 @@ def load_yaml(text: str):
     return yaml.load(text, Loader=_DatesAsTextLoader)
 
 
+def parse_yaml_document(text: str, display: str, code: str, what: str):
+    """Parse YAML text with dates kept as text; raise InvalidInputError with `code` at the error's position."""
+    try:
+        return load_yaml(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        span = Span.point(display, mark.line + 1, mark.column + 1) if mark else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise InvalidInputError(
+            [error(code, f"{what} `{display}` is not valid YAML: {problem}", span, "fix the YAML syntax at this position")],
+            {display: text},
+        ) from None
+
+
 def stringify_dates(value):
     """Return `value` with every date YAML parsed from an unquoted `2024-07-12` turned back into its ISO string."""
     if isinstance(value, datetime.date):

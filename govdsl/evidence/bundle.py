@@ -13,12 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import jsonschema
-import yaml
 
 from govdsl import resources
-from govdsl.diagnostics import Diagnostic, Span, error
+from govdsl.diagnostics import error
 from govdsl.errors import InvalidInputError
-from govdsl.yamlfiles import load_yaml, YamlProblems, key_text, stringify_dates
+from govdsl.yamlfiles import YamlProblems, key_text, parse_yaml_document, stringify_dates
 
 log = logging.getLogger("govdsl")
 
@@ -83,17 +82,7 @@ def load_bundle(directory: str | Path) -> Bundle:
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidInputError([error("E402", f"cannot read `{file_display}`: {exc}")]) from None
 
-    try:
-        data = load_yaml(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        span = Span.point(file_display, mark.line + 1, mark.column + 1) if mark else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise InvalidInputError(
-            [error("E403", f"`{file_display}` is not valid YAML: {problem}", span, "fix the YAML syntax at this position")],
-            {file_display: text},
-        ) from None
-    data = stringify_dates(data)
+    data = stringify_dates(parse_yaml_document(text, file_display, "E403", "bundle manifest"))
 
     problems = YamlProblems(file_display, text)
     validator = jsonschema.Draft202012Validator(

@@ -15,12 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jsonschema
-import yaml
 
 from govdsl import resources
-from govdsl.diagnostics import Span, error
+from govdsl.diagnostics import error
 from govdsl.errors import InvalidInputError
-from govdsl.yamlfiles import load_yaml, YamlProblems, key_text, locate, stringify_dates
+from govdsl.yamlfiles import YamlProblems, key_text, locate, parse_yaml_document, stringify_dates
 
 _HELP = "the fields of a waivers file are described in docs/waivers.md of the govdsl repository"
 
@@ -79,17 +78,7 @@ def load_waivers(path: str | Path) -> tuple[Waiver, ...]:
         raise InvalidInputError([error("E801", f"waivers file `{display}` not found", help="check the path given to --waivers")]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidInputError([error("E801", f"cannot read waivers file `{display}`: {exc}", help="a waivers file is UTF-8 YAML")]) from None
-    try:
-        data = load_yaml(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        span = Span.point(display, mark.line + 1, mark.column + 1) if mark else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise InvalidInputError(
-            [error("E802", f"waivers file `{display}` is not valid YAML: {problem}", span, "fix the YAML syntax at this position")],
-            {display: text},
-        ) from None
-    data = stringify_dates(data)
+    data = stringify_dates(parse_yaml_document(text, display, "E802", "waivers file"))
 
     problems = YamlProblems(display, text)
     validator = jsonschema.Draft202012Validator(resources.load_package_schema("waivers.schema.json"))

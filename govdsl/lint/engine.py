@@ -20,7 +20,6 @@ from govdsl.compiler import compile_units, load_units
 from govdsl.diagnostics import Diagnostic, Severity, Span
 from govdsl.errors import InvalidInputError
 from govdsl.lint.rules import RULES, finding
-from govdsl.syntax import ast
 
 _SUPPRESSION = re.compile(r"#\s*govdsl:\s*ignore\[([^\]]*)\]\s*(?::\s*(.*\S))?\s*$")
 _LEVELS = {"info": 0, "warning": 1, "error": 2}
