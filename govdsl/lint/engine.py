@@ -5,7 +5,7 @@ warnings are findings too), then runs every selected rule. It imports no pandas,
 numpy or fairlearn.
 
 A suppression is a comment `# govdsl: ignore[CODE, ...]: reason`. At the end of a
-line it suppresses findings that start on that line; at the end of a control's first
+line it suppresses findings that start on that line. At the end of a control's first
 line, or alone on the line just above it, it suppresses them in the whole control.
 """
 
@@ -63,7 +63,7 @@ class Suppression:
 
 
 def _selected(code: str, select: tuple[str, ...], ignore: tuple[str, ...]) -> bool:
-    """Whether a code is selected: prefixes work as in ruff, so `L4` selects L401 to L404."""
+    """Return whether a code is selected; prefixes work as in ruff, so `L4` selects L401 to L404."""
     if select and not any(code.startswith(prefix) for prefix in select):
         return False
     return not any(code.startswith(prefix) for prefix in ignore)
