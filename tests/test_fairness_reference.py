@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from statsmodels.stats.proportion import proportion_confint
 
 from govdsl.cli import main
 from govdsl.compiler import compile_policies
@@ -37,7 +38,7 @@ from govdsl.metrics.fairness import (
     empty_combinations,
 )
 from govdsl.metrics.registry import REGISTRY
-from support import COMPAS_BUNDLE, copy_bundle, make_bundle, replace_in, write_policy
+from support import COMPAS_BUNDLE, REPO, make_bundle, replace_in, write_policy
 
 TOLERANCE = 1e-12
 
@@ -691,3 +692,91 @@ def test_per_group_small_groups_undefined(tmp_path):
         "the argument of max is undefined: group=b: it has 2 rows, below the minimum size of 3;"
         " group=c: it has 2 rows, below the minimum size of 3"
     )
+
+
+# Adult and German credit: the test bundles of tests/data/real, read through the bundle loader.
+
+REAL = REPO / "tests" / "data" / "real"
+REAL_CASES = [
+    ("adult", ("sex",)),
+    ("adult", ("race",)),
+    ("adult", ("race", "sex")),
+    ("german-credit", ("sex",)),
+    ("german-credit", ("age_group", "sex")),
+]
+
+
+@functools.lru_cache(maxsize=None)
+def real_inputs(name: str, features: tuple[str, ...]):
+    dataset = load_bundle(REAL / name).datasets["predictions"]
+    frame = pd.read_csv(dataset.path)
+    table = reduce_group_confusion(dataset, features)
+    y_true, y_pred = frame[dataset.label_column], frame[dataset.prediction_column]
+    return dataset, table, y_true, y_pred, frame[list(features)]
+
+
+@pytest.mark.parametrize(("bundle", "features"), REAL_CASES, ids=case_id)
+def test_real_to_overall_matches_fairlearn(bundle, features):
+    _, table, y_true, y_pred, sensitive = real_inputs(bundle, features)
+    frame = metric_frame(y_true, y_pred, sensitive)
+    for name in BETWEEN:
+        value = govdsl_value(table, name, reference="overall")
+        assert value.value == pytest.approx(to_overall(frame, name), rel=0, abs=TOLERANCE), name
+        assert value.interval.low <= value.value <= value.interval.high, name
+
+
+@pytest.mark.parametrize(("bundle", "features"), REAL_CASES, ids=case_id)
+def test_real_disparate_impact_matches_fairlearn(bundle, features):
+    dataset, table, y_true, y_pred, sensitive = real_inputs(bundle, features)
+    # Both bundles declare `favorable: positive`: an income over 50K, a good credit risk.
+    assert dataset.favorable == "positive"
+    expected = flm.demographic_parity_ratio(y_true, y_pred, sensitive_features=sensitive)
+
+    value = disparate_impact_ratio(FavorableConfusion(table, dataset.favorable), {})
+
+    assert value.value == pytest.approx(expected, rel=0, abs=TOLERANCE)
+
+
+def test_adult_group_intervals_match_statsmodels():
+    _, table, *_ = real_inputs("adult", ("race", "sex"))
+    value = govdsl_value(table, "equalized_odds_difference")
+    for group in value.groups:
+        counts = group.counts
+        tpr = proportion_confint(counts.tp, counts.tp + counts.fn, method="wilson")
+        fpr = proportion_confint(counts.fp, counts.fp + counts.tn, method="wilson")
+        assert (group.intervals["true_positive_rate"].low, group.intervals["true_positive_rate"].high) == pytest.approx(
+            tpr, abs=TOLERANCE
+        ), group.key
+        assert (group.intervals["false_positive_rate"].low, group.intervals["false_positive_rate"].high) == pytest.approx(
+            fpr, abs=TOLERANCE
+        ), group.key
+
+
+def test_adult_three_features_one_empty():
+    dataset, table, y_true, y_pred, sensitive = real_inputs("adult", ("age_group", "race", "sex"))
+    expected = flm.demographic_parity_difference(y_true, y_pred, sensitive_features=sensitive)
+
+    value = govdsl_value(table, "demographic_parity_difference")
+    excluded = govdsl_value(table, "demographic_parity_difference", min_group_size=1, exclude_small=True)
+
+    assert len(value.groups) == 40
+    (empty,) = value.details["empty_groups"]
+    assert empty["n"] == 0
+    assert value.value is None
+    assert describe(empty["group"]) in value.reason
+    assert excluded.value == pytest.approx(expected, abs=TOLERANCE)
+    assert [n for _, n in excluded.excluded] == [0]
+
+
+def describe(group: dict) -> str:
+    return ", ".join(f"{feature}={value}" for feature, value in group.items())
+
+
+def test_german_credit_named_reference():
+    _, table, y_true, y_pred, sensitive = real_inputs("german-credit", ("sex",))
+    rates = flm.MetricFrame(metrics=flm.selection_rate, y_true=y_true, y_pred=y_pred, sensitive_features=sensitive)
+
+    value = disparate_impact_ratio(FavorableConfusion(table, "positive"), {"reference": "male"})
+
+    assert value.value == pytest.approx(rates.by_group["female"] / rates.by_group["male"], rel=0, abs=TOLERANCE)
+    assert value.details["interval"]["group"] == {"sex": "female"}

@@ -16,6 +16,8 @@ import random
 import jsonschema
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.stats import binomtest
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
@@ -468,3 +470,44 @@ def test_empty_group_interval_is_null(tmp_path):
     assert empty["values"] == {"selection_rate": None}
     assert empty["intervals"] == {"selection_rate": None}
     assert check["status"] == "insufficient"
+
+
+# Property: on any small table, every defined value lies inside its interval.
+
+small_rows = st.lists(
+    st.tuples(st.sampled_from("abc"), st.integers(0, 1), st.integers(0, 1)), min_size=1, max_size=60
+)
+
+
+def table_of(rows) -> GroupedConfusion:
+    groups: dict[tuple[str, ...], ConfusionCounts] = {}
+    for group, label, prediction in rows:
+        cell = ConfusionCounts(
+            tp=int(label and prediction), fp=int(prediction and not label),
+            fn=int(label and not prediction), tn=int(not label and not prediction),
+        )
+        groups[(group,)] = groups.get((group,), ConfusionCounts()) + cell
+    return GroupedConfusion(("group",), groups)
+
+
+def inside(value: float, interval) -> bool:
+    return interval.low - 1e-12 <= value <= interval.high + 1e-12
+
+
+@settings(max_examples=200, deadline=None)
+@given(small_rows, st.sampled_from([0.5, 0.8, 0.95, 0.999]), st.sampled_from([None, "overall", "a"]))
+def test_defined_values_inside_intervals(rows, confidence, reference):
+    table = table_of(rows)
+    components = ("selection_rate", "false_positive_rate")
+    for function in (between_groups_difference, between_groups_ratio):
+        for component in components:
+            value = function(table, (component,), reference=reference if ("a",) in table.groups else None, confidence=confidence)
+            for group in value.groups:
+                rate = group.rates[component]
+                assert (rate is None) == (group.intervals[component] is None)
+                if rate is not None:
+                    assert inside(rate, group.intervals[component])
+            if value.value is None:
+                continue
+            assert 0 <= value.interval.low <= value.interval.high <= 1
+            assert inside(value.value, value.interval), (function.__name__, component, reference)

@@ -161,6 +161,8 @@ def empty_combinations(table: GroupedConfusion) -> tuple[list[GroupKey], int]:
 def _all_groups(table: GroupedConfusion) -> tuple[list[tuple[GroupKey, ConfusionCounts]], int]:
     """Return every group with its counts, empty combinations included, and the number of empty ones not listed."""
     empty, missing = empty_combinations(table)
+    if not empty:
+        return table.sorted_groups(), missing
     items = table.sorted_groups() + [(key, ConfusionCounts()) for key in empty]
     return sorted(items), missing - len(empty)
 
@@ -194,16 +196,19 @@ def _rates(components: tuple[str, ...]) -> dict[str, Fraction | None]:
     return {name: _RATES.get(name) for name in components}
 
 
-def _common_details(table: GroupedConfusion, overall: dict[str, Interval | None], confidence: float, unlisted: int) -> dict:
+def _common_details(
+    table: GroupedConfusion, groups, overall: dict[str, Interval | None], confidence: float, unlisted: int
+) -> dict:
     details: dict = {
         "confidence": confidence,
         "overall_intervals": {name: None if i is None else i.to_dict() for name, i in overall.items()},
     }
-    empty, missing = empty_combinations(table)
-    if missing:
+    # Every group the data has holds at least one row, so the groups of 0 rows are the empty combinations.
+    empty = [g.key for g in groups if g.counts.n == 0]
+    if empty or unlisted:
         details["empty_groups"] = [{"group": _group_dict(table.features, key), "n": 0} for key in empty]
-        if unlisted:
-            details["empty_groups_not_listed"] = unlisted
+    if unlisted:
+        details["empty_groups_not_listed"] = unlisted
     return details
 
 
@@ -241,8 +246,9 @@ def per_group(
     rates = _rates(components)
     items, unlisted = _all_groups(table)
     groups = _group_values(items, rates, confidence)
-    overall = {name: _interval(name, fraction, table.overall, confidence) for name, fraction in rates.items()}
-    details = _common_details(table, overall, confidence, unlisted)
+    overall_counts = table.overall
+    overall = {name: _interval(name, fraction, overall_counts, confidence) for name, fraction in rates.items()}
+    details = _common_details(table, groups, overall, confidence, unlisted)
     small = _below_minimum(groups, min_group_size)
     if small and not exclude_small:
         small_keys = {key for key, _ in small}
@@ -250,7 +256,7 @@ def per_group(
     return MetricValue(
         None,
         _unlisted_reason(table, unlisted, min_group_size, exclude_small),
-        {name: rate(name, table.overall) for name in components},
+        {name: rate(name, overall_counts) for name in components},
         groups,
         excluded=small if exclude_small else (),
         details=details,
@@ -374,7 +380,7 @@ def _compare_groups(
     overall = table.overall
     overall_rates = {name: _value(name, fraction, overall) for name, fraction in rates.items()}
     overall_intervals = {name: _interval(name, fraction, overall, confidence) for name, fraction in rates.items()}
-    details = _common_details(table, overall_intervals, confidence, unlisted)
+    details = _common_details(table, groups, overall_intervals, confidence, unlisted)
     reference_key = _reference_key(table, [key for key, _ in items], reference)
     details["reference"] = reference_key if reference_key in (None, OVERALL) else _group_dict(table.features, reference_key)
     small = _below_minimum(groups, min_group_size)
@@ -383,7 +389,7 @@ def _compare_groups(
     try:
         compared = _compared_groups(table, groups, small, unlisted, reference_key, min_group_size, exclude_small)
         pairs = {
-            name: _component_pair(table, compared, name, fraction, aggregate, reference_key, confidence, details)
+            name: _component_pair(table, overall, compared, name, fraction, aggregate, reference_key, confidence, details)
             for name, fraction in rates.items()
         }
     except _NoValue as exc:
@@ -423,7 +429,7 @@ def _compared_groups(
     return compared
 
 
-def _component_pair(table, compared, name, fraction, aggregate, reference_key, confidence, details) -> _Pair:
+def _component_pair(table, overall, compared, name, fraction, aggregate, reference_key, confidence, details) -> _Pair:
     """Return the comparison that sets one component's value; record per-group values against a reference."""
     missing = [g for g in compared if g.rates[name] is None]
     if missing:
@@ -431,7 +437,7 @@ def _component_pair(table, compared, name, fraction, aggregate, reference_key, c
     if reference_key is None:
         low, high = (next(g for g in compared if g.key == key) for key in _extreme_groups(compared, name))
         return _extreme_pair(low, high, name, fraction, aggregate, confidence)
-    pairs = _reference_pairs(compared, reference_key, table.overall, name, fraction, aggregate, confidence)
+    pairs = _reference_pairs(compared, reference_key, overall, name, fraction, aggregate, confidence)
     details.setdefault("to_reference", {})[name] = [
         {"group": _group_dict(table.features, pair.group), "value": pair.value} for pair in pairs
     ]

@@ -19,11 +19,13 @@ Methods:
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from statistics import NormalDist
 
 Bounds = tuple[float, float]
 
 
+@lru_cache(maxsize=64)
 def z_value(confidence: float) -> float:
     """Return the two-sided standard normal quantile of a confidence level, such as 1.96 for 0.95."""
     if not 0 < confidence < 1:
