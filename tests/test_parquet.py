@@ -22,7 +22,7 @@ from govdsl.evidence import load_bundle
 from govdsl.evidence.bundle import file_sha256
 from govdsl.evidence.readers import EvidenceReadError, read_chunks
 from govdsl.evidence.reductions import MISSING_GROUP, reduce_group_confusion
-from support import COMPAS_BUNDLE, COMPAS_POLICY, make_bundle, replace_in
+from support import COMPAS_BUNDLE, COMPAS_POLICY, REPO, make_bundle, replace_in
 
 COMPAS_ROWS = 6172
 COMPAS_FEATURES = [(), ("race",), ("sex",), ("age_cat",), ("race", "sex"), ("race", "sex", "age_cat")]
@@ -362,3 +362,106 @@ def test_digest_covers_parquet_bytes(tmp_path):
 
     assert dataset.sha256 == file_sha256(bundle / "predictions.parquet")
     assert pyarrow.parquet.read_metadata(bundle / "predictions.parquet").num_rows == COMPAS_ROWS
+
+
+# Every family of metrics: the same results from Parquet as from CSV.
+
+ADULT = REPO / "tests" / "data" / "real" / "adult" / "predictions.csv"
+
+FAMILIES_POLICY = """
+policy families {
+  version "1.0.0"
+  control measured {
+    title "Every family of metrics reads Parquet as it reads CSV"
+    owner "tests@example.org"
+    maps ["NIST-AI-RMF:MEASURE 2.11"]
+    severity high
+    enforcement advisory
+    remediation "None; this policy only measures."
+    check dp: demographic_parity_difference(by = ["sex", "race"]) <= 1
+    check fnr: max(false_negative_rate(by = "age_group")) <= 1
+    check di: disparate_impact_ratio(by = "race") >= 0
+    check auc: roc_auc() >= 0
+    check auc_gap: roc_auc_difference(by = "sex") <= 1
+    check brier: brier_score() <= 1
+    check ece: expected_calibration_error() <= 1
+    check psi_age: psi(feature = "age") <= 100
+    check psi_job: psi(feature = "occupation") <= 100
+    check ks_hours: ks_statistic(feature = "hr_per_week") <= 1
+    check js_race: jensen_shannon_distance(feature = "race") <= 1
+    check chi_sex: chi_square_p_value(feature = "sex") >= 0
+    check drifted: drifted_share(features = ["age", "sex", "occupation", "hr_per_week"]) <= 1
+    check missing: max_missing_rate() <= 1
+    check duplicates: duplicate_row_count() >= 0
+    check non_finite: non_finite_count() >= 0
+    check representation: representation_gap(by = "sex") <= 1
+  }
+}
+"""
+
+
+def families_bundle(folder: Path, data_format: str) -> Path:
+    """Write a bundle of the Adult predictions and a reference/current split by row order, as CSV or Parquet."""
+    data = pd.read_csv(ADULT, keep_default_na=False, na_values=[""])
+    half = len(data) // 2
+    parts = {"predictions": data, "reference": data.iloc[:half], "current": data.iloc[half:]}
+    folder.mkdir()
+    for name, part in parts.items():
+        if data_format == "csv":
+            part.to_csv(folder / f"{name}.csv", index=False)
+        else:
+            part.to_parquet(folder / f"{name}.parquet", index=False)
+    features = "{age: numeric, hr_per_week: numeric, score: numeric, occupation: categorical, sex: categorical, race: categorical}"
+    (folder / "bundle.yaml").write_text(
+        f"""\
+bundle_version: 1
+model:
+  id: adult-income
+  name: Adult
+  version: "1"
+  owner: tests
+  task: binary_classification
+  risk_tier: high
+datasets:
+  - name: predictions
+    path: predictions.{data_format}
+    role: predictions
+    format: {data_format}
+    label_column: over_50k
+    prediction_column: predicted_over_50k
+    score_column: score
+    sensitive_features: [sex, race, age_group]
+    positive_label: 1
+    favorable: positive
+  - name: reference
+    path: reference.{data_format}
+    role: reference
+    format: {data_format}
+    features: {features}
+  - name: current
+    path: current.{data_format}
+    role: current
+    format: {data_format}
+    features: {features}
+""",
+        encoding="utf-8",
+    )
+    return folder
+
+
+def test_every_family_same_as_csv(tmp_path):
+    policy = tmp_path / "families.gov"
+    policy.write_text(FAMILIES_POLICY, encoding="utf-8")
+    results = {}
+    for data_format in ("csv", "parquet"):
+        bundle = families_bundle(tmp_path / data_format, data_format)
+        result = CliRunner().invoke(main, ["check", str(policy), "--bundle", str(bundle), "--as-of", "2026-12-04", "--format", "json"])
+        assert result.exit_code == 0, result.stderr
+        results[data_format] = json.loads(result.stdout)["controls"][0]["checks"]
+
+    for from_csv, from_parquet in zip(results["csv"], results["parquet"], strict=True):
+        assert from_parquet == from_csv, from_csv["id"]
+    statuses = {check["id"].rsplit(".", 1)[1]: check["status"] for check in results["parquet"]}
+    # The representation check needs population shares the bundle does not declare.
+    assert statuses.pop("representation") == "error"
+    assert set(statuses.values()) == {"pass"}
