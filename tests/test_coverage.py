@@ -1,4 +1,5 @@
-"""Coverage: leaf clauses only, parents not counted, derived links via crosswalks, deleted clauses, minimums."""
+"""Coverage: leaf clauses only, parents not counted, derived links via crosswalks, deleted clauses, minimums,
+and the split between clauses covered by evidence, by attestations only, and not at all."""
 
 from __future__ import annotations
 
@@ -146,7 +147,16 @@ def test_csv_rendering(plan, catalogs):
 
 def test_json_rendering(plan, catalogs):
     data = json.loads(COVERAGE_RENDERERS["json"](compute_coverage(plan, catalogs, min_coverage=50)))
-    assert data["frameworks"][0]["overall"] == {"name": "FW-A", "label": "Framework A", "total": 3, "covered": 1, "percent": 33.3}
+    assert data["frameworks"][0]["overall"] == {
+        "name": "FW-A",
+        "label": "Framework A",
+        "total": 3,
+        "covered": 1,
+        "evidence": 1,
+        "attestation": 0,
+        "not_covered": 2,
+        "percent": 33.3,
+    }
     assert data["below_minimum"] == ["FW-A"]
 
 
@@ -178,3 +188,102 @@ def test_deleted_clause_has_no_date_note(tmp_path, catalogs):
     path = write_policy(tmp_path, 'policy q { control c { maps ["FW-A:3.1"] } }')
     _, diagnostics = compile_policies([str(path)], catalogs, as_of=datetime.date(2000, 1, 1))
     assert [d.code for d in diagnostics] == ["W208"]
+
+
+# Evidence, attestation, unchecked
+
+BASIS_POLICY = """
+policy b {
+  control data { maps ["FW-A:1.1"] check selection_rate() <= 1 }
+  control attested {
+    maps ["FW-A:1.2", "FW-A:1.1"]
+    check attestation(subject = "FW-A:1.2", role = "lead") >= 1
+  }
+  control model_only { maps ["FW-A:2"] check model.owner == "x" }
+}
+"""
+
+
+@pytest.fixture()
+def basis_coverage(tmp_path, catalogs):
+    path = write_policy(tmp_path, BASIS_POLICY)
+    compiled, _ = compile_policies([str(path)], catalogs, as_of=datetime.date(2026, 12, 4))
+    return compute_coverage(compiled, catalogs, ["FW-A"])
+
+
+def test_evidence_outranks_attestation(basis_coverage):
+    row = rows_by_id(basis_coverage, "FW-A")["1.1"]
+    assert (row.status, row.basis) == ("covered", "evidence")
+    assert row.controls == (("b.attested", None), ("b.data", None))
+    assert row.control_bases == ("attestation", "evidence")
+
+
+def test_attestation_only_clause(basis_coverage):
+    row = rows_by_id(basis_coverage, "FW-A")["1.2"]
+    assert (row.status, row.basis) == ("attested", "attestation")
+
+
+def test_model_fields_are_not_evidence(basis_coverage):
+    row = rows_by_id(basis_coverage, "FW-A")["2"]
+    assert (row.status, row.basis) == ("unchecked", "none")
+    assert row.controls == (("b.model_only", None),)
+
+
+def test_basis_tallies(basis_coverage):
+    (framework,) = basis_coverage.frameworks
+    overall = framework.overall
+    assert (overall.covered, overall.evidence, overall.attestation, overall.not_covered, overall.total) == (2, 1, 1, 1, 3)
+    assert (framework.technical.evidence, framework.technical.attestation) == (1, 0)
+    assert (framework.procedural.evidence, framework.procedural.attestation, framework.procedural.total) == (0, 1, 2)
+
+
+def test_control_without_checks_covers_nothing(tmp_path, catalogs):
+    path = write_policy(tmp_path, 'policy q { control c { maps ["FW-A:1.1"] } }')
+    plan, _ = compile_policies([str(path)], catalogs, as_of=datetime.date(2026, 12, 4))
+    coverage = compute_coverage(plan, catalogs)
+    assert rows_by_id(coverage, "FW-A")["1.1"].status == "unchecked"
+    assert coverage.frameworks[0].overall.covered == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "reads"),
+    [
+        ("check selection_rate() <= 1", {"data"}),
+        ("check reported_metrics_mismatch() <= 0", {"data"}),
+        ('check psi(feature = "score") <= 0.1', {"data"}),
+        ("check model_card_completeness() >= 1", {"model_card"}),
+        ('check card.intended_use matches "x"', {"model_card"}),
+        ('require model_card section "Intended Use"', {"model_card"}),
+        ('require approval "model_owner"', {"approvals"}),
+        ("check self_approvals() <= 0", {"approvals"}),
+        ('require evidence "predictions"', {"files"}),
+        ("check evidence_digest_mismatches() <= 0", {"files"}),
+        ('check attestation(subject = "x", role = "y") >= 1', {"attestations"}),
+        ('check model.risk_tier == "high"', {"model_fields"}),
+        ("check today() >= 2020-01-01", set()),
+        ('check every g in selection_rate(by = "race"): g >= 80% * max(selection_rate(by = "race"))', {"data"}),
+    ],
+)
+def test_check_reads(tmp_path, catalogs, body, reads):
+    from govdsl.report.coverage import check_reads
+
+    path = write_policy(tmp_path, f'policy r {{ control c {{ maps ["FW-A:1.1"] {body} }} }}')
+    plan, _ = compile_policies([str(path)], catalogs, as_of=datetime.date(2026, 12, 4))
+    (check,) = plan.checks.values()
+    assert check_reads(check, plan) == reads
+
+
+def test_renderers_show_basis(basis_coverage):
+    text = COVERAGE_RENDERERS["text"](basis_coverage)
+    assert "by evidence: 1 (technical 1, procedural 0); by attestation only: 1 (technical 0, procedural 1); not covered: 1" in text
+    assert "1.2     attested" in text
+    rows = {r["clause"]: r for r in csv.DictReader(io.StringIO(COVERAGE_RENDERERS["csv"](basis_coverage)))}
+    assert (rows["1.2"]["status"], rows["1.2"]["basis"]) == ("attested", "attestation")
+    data = json.loads(COVERAGE_RENDERERS["json"](basis_coverage))
+    clause = next(c for c in data["clauses"] if c["clause"] == "1.1")
+    assert clause["controls"] == [
+        {"id": "b.attested", "status": None, "basis": "attestation"},
+        {"id": "b.data", "status": None, "basis": "evidence"},
+    ]
+    markdown = COVERAGE_RENDERERS["markdown"](basis_coverage)
+    assert "| FW-A | 2 | 1 | 1 | 1 | 3 | 66.7% |" in markdown

@@ -54,6 +54,7 @@ class Bundle:
     datasets: dict[str, Dataset]
     model_card: Path | None = None
     approvals: tuple[dict, ...] = field(default=())
+    attestations: tuple[dict, ...] = field(default=())
 
     def datasets_with_role(self, role: str) -> list[Dataset]:
         return [d for d in self.datasets.values() if d.role == role]
@@ -121,6 +122,10 @@ def load_bundle(directory: str | Path) -> Bundle:
             problems.add(
                 "E406", f"model card `{data['model_card']}` not found in bundle `{display}`", ["model_card"]
             )
+    # Imported here because govdsl.evidence.attestations imports this module.
+    from govdsl.evidence.attestations import check_attestations
+
+    check_attestations(root, display, data.get("attestations"), problems)
     problems.raise_if_any()
     log.info("loaded bundle %s: model %s %s, %d datasets", display, data["model"]["id"], data["model"]["version"], len(datasets))
     return Bundle(
@@ -130,6 +135,7 @@ def load_bundle(directory: str | Path) -> Bundle:
         datasets=datasets,
         model_card=model_card,
         approvals=tuple(data.get("approvals", [])),
+        attestations=tuple(data.get("attestations", [])),
     )
 
 

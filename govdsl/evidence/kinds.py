@@ -34,6 +34,7 @@ REDUCTION_KINDS: dict[str, str] = {
     "model_card_metadata": "govdsl.evidence.model_card:reduce_card_metadata",
     "approvals": "govdsl.evidence.approvals:reduce_approvals",
     "approval_age": "govdsl.evidence.approvals:reduce_approval_age",
+    "attestations": "govdsl.evidence.attestations:reduce_attestations",
     "score_counts": "govdsl.evidence.score_reductions:reduce_scores",
     "probability_counts": "govdsl.evidence.score_reductions:reduce_probabilities",
     "regression_sums": "govdsl.evidence.score_reductions:reduce_regression",

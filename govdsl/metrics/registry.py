@@ -7,11 +7,11 @@ declaration is imported only when a check calls it.
 from __future__ import annotations
 
 from govdsl.metrics.declaration import BOOL, FEATURES, NUMBER, STRING, MetricDeclaration, Parameter
-from govdsl.metrics.families import documentation, drift, fairness, integrity, process, quality, regression, scores
+from govdsl.metrics.families import attestation, documentation, drift, fairness, integrity, process, quality, regression, scores
 
 __all__ = ["BOOL", "FEATURES", "NUMBER", "REGISTRY", "STRING", "MetricDeclaration", "Parameter", "get_metric"]
 
-_FAMILIES = (fairness, scores, regression, documentation, process, drift, quality, integrity)
+_FAMILIES = (fairness, scores, regression, documentation, process, drift, quality, integrity, attestation)
 
 
 def _collect() -> dict[str, MetricDeclaration]:

@@ -3,6 +3,14 @@
 Coverage counts leaf clauses only. A control mapped to a parent clause covers that
 parent, not its children. Clauses reached through a crosswalk are listed as derived
 and never count as covered. Deleted clauses are listed but not counted.
+
+A clause is covered only when a control that maps it has a check that reads
+something. Coverage by *evidence* needs a check that reads a dataset (its rows, or
+results recomputed from them), the model card, the approvals, or evidence files by
+their digests. Coverage by *attestation* means that the mapped controls read only
+attestations: recorded statements that someone in a role vouches for. A clause whose
+controls check nothing, or only `model` fields and constants, is `unchecked` and
+not covered.
 """
 
 from __future__ import annotations
@@ -11,12 +19,89 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from govdsl.catalog.model import CatalogSet
-from govdsl.compiler.plan import Plan
+from govdsl.compiler.plan import CheckSpec, ControlSpec, Plan
 
-COVERED = "covered"
+# Static statuses of a clause row.
+COVERED = "covered"  # a mapped control has a check that reads evidence
+ATTESTED = "attested"  # the mapped controls read attestations and no other evidence
+UNCHECKED = "unchecked"  # mapped, but no mapped control reads evidence or attestations
 UNCOVERED = "uncovered"
 DELETED = "deleted"
 PARENT = "parent"  # a parent clause a control maps directly; listed, never counted
+
+# The basis of a control's or a clause's coverage.
+EVIDENCE = "evidence"
+ATTESTATION = "attestation"
+NONE = "none"
+
+# What a check reads.
+DATA = "data"  # rows of a bundle dataset, or published results recomputed from them
+MODEL_CARD = "model_card"
+APPROVALS = "approvals"
+FILES = "files"  # evidence files, checked against their declared digests
+BUNDLE = "bundle"  # another declaration of bundle.yaml that a metric reads
+ATTESTATIONS = "attestations"
+MODEL_FIELDS = "model_fields"  # `model.FIELD`: the bundle's own description of the model, not evidence
+EVIDENCE_READS = frozenset({DATA, MODEL_CARD, APPROVALS, FILES, BUNDLE})
+
+# Reduction kinds that read no dataset, by what they read; any other such kind reads BUNDLE.
+_KIND_READS = {
+    "model_card_sections": MODEL_CARD,
+    "model_card_metadata": MODEL_CARD,
+    "approvals": APPROVALS,
+    "approval_age": APPROVALS,
+    "evidence_digests": FILES,
+    "attestations": ATTESTATIONS,
+}
+_REQUIREMENT_READS = {"approval": APPROVALS, "card_section": MODEL_CARD, "evidence": FILES}
+_OBJECT_READS = {"card": MODEL_CARD, "model": MODEL_FIELDS}
+
+
+def check_reads(check: CheckSpec, plan: Plan) -> frozenset[str]:
+    """Return what a check or requirement reads: DATA, MODEL_CARD, ATTESTATIONS and the other kinds above."""
+    reads: set[str] = set()
+    for reduction_id in check.reductions:
+        spec = plan.reductions[reduction_id]
+        reads.add(DATA if spec.roles else _KIND_READS.get(spec.kind, BUNDLE))
+    if check.requirement is not None:
+        reads.add(_REQUIREMENT_READS.get(check.requirement.get("kind"), BUNDLE))
+    if check.expression is not None:
+        reads.update(_expression_reads(check.expression))
+    return frozenset(reads)
+
+
+def _expression_reads(node) -> set[str]:
+    """Return what the `card.SECTION` and `model.FIELD` reads in an expression tree read: MODEL_CARD or MODEL_FIELDS."""
+    reads: set[str] = set()
+    if isinstance(node, dict):
+        target = node.get("target")
+        if node.get("kind") == "field" and isinstance(target, dict) and target.get("kind") == "object":
+            reads.add(_OBJECT_READS.get(target.get("name"), BUNDLE))
+        for value in node.values():
+            reads.update(_expression_reads(value))
+    elif isinstance(node, list):
+        for item in node:
+            reads.update(_expression_reads(item))
+    return reads
+
+
+def control_basis(control: ControlSpec, plan: Plan) -> str:
+    """Return EVIDENCE when a check of the control reads evidence, else ATTESTATION when one reads attestations, else NONE."""
+    reads: set[str] = set()
+    for check_id in control.checks:
+        reads.update(check_reads(plan.checks[check_id], plan))
+    if reads & EVIDENCE_READS:
+        return EVIDENCE
+    if ATTESTATIONS in reads:
+        return ATTESTATION
+    return NONE
+
+
+def _combined_basis(bases: list[str]) -> str:
+    for basis in (EVIDENCE, ATTESTATION):
+        if basis in bases:
+            return basis
+    return NONE
 
 
 @dataclass(frozen=True)
@@ -44,6 +129,12 @@ class ClauseRow:
     status: str
     controls: tuple[tuple[str, str | None], ...]  # (control id, control status or None when static)
     derived: tuple[DerivedLink, ...] = ()
+    basis: str = NONE  # EVIDENCE, ATTESTATION or NONE, from the mapped controls
+    control_bases: tuple[str, ...] = ()  # the basis of each control in `controls`
+
+    @property
+    def covered(self) -> bool:
+        return self.basis != NONE
 
     def to_dict(self) -> dict:
         return {
@@ -57,19 +148,32 @@ class ClauseRow:
             "leaf": self.leaf,
             "counted": self.counted,
             "status": self.status,
-            "controls": [{"id": c, "status": s} for c, s in self.controls],
+            "basis": self.basis,
+            "controls": [
+                {"id": c, "status": s, "basis": basis} for (c, s), basis in zip(self.controls, self.control_bases)
+            ],
             "derived": [d.to_dict() for d in self.derived],
         }
 
 
 @dataclass(frozen=True)
 class Tally:
-    """Covered and total counted leaf clauses of one framework, group or assessable kind."""
+    """Covered and total counted leaf clauses of one framework, group or assessable kind.
+
+    `covered` is `evidence` plus `attestation`: the clauses covered by evidence, and
+    those covered by attestations only.
+    """
 
     name: str
     label: str
     total: int
     covered: int
+    evidence: int = 0
+    attestation: int = 0
+
+    @property
+    def not_covered(self) -> int:
+        return self.total - self.covered
 
     @property
     def exact_percent(self) -> float | None:
@@ -82,7 +186,16 @@ class Tally:
         return None if exact is None else round(exact, 1)
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "label": self.label, "total": self.total, "covered": self.covered, "percent": self.percent}
+        return {
+            "name": self.name,
+            "label": self.label,
+            "total": self.total,
+            "covered": self.covered,
+            "evidence": self.evidence,
+            "attestation": self.attestation,
+            "not_covered": self.not_covered,
+            "percent": self.percent,
+        }
 
 
 @dataclass(frozen=True)
@@ -149,7 +262,9 @@ def compute_coverage(
     """
     chosen = list(dict.fromkeys(frameworks)) if frameworks else frameworks_mapped(plan)
     mapped: dict[str, list[str]] = {}
+    bases: dict[str, str] = {}
     for control in sorted(plan.controls.values(), key=lambda c: c.id):
+        bases[control.id] = control_basis(control, plan)
         for reference in control.maps:
             mapped.setdefault(reference, []).append(control.id)
     derived = _derived_links(mapped, catalogs)
@@ -165,7 +280,9 @@ def compute_coverage(
             if not leaf and not controls:
                 continue  # a parent appears only when a control maps it
             counted = leaf and clause.status != "deleted"
-            status = _clause_status(controls, clause.status, control_statuses) if leaf else PARENT
+            control_bases = tuple(bases[c] for c in controls)
+            basis = _combined_basis(list(control_bases)) if counted else NONE
+            status = _clause_status(controls, clause.status, basis, control_statuses) if leaf else PARENT
             framework_rows.append(
                 ClauseRow(
                     reference=clause.reference,
@@ -180,6 +297,8 @@ def compute_coverage(
                     status=status,
                     controls=tuple((c, (control_statuses or {}).get(c)) for c in controls),
                     derived=tuple(derived.get(clause.reference, ())),
+                    basis=basis,
+                    control_bases=control_bases,
                 )
             )
         rows.extend(framework_rows)
@@ -194,13 +313,13 @@ def compute_coverage(
     return Coverage(tuple(summaries), tuple(rows), min_coverage, below, policies, as_of)
 
 
-def _clause_status(controls: list[str], clause_status: str, control_statuses: dict[str, str] | None) -> str:
+def _clause_status(controls: list[str], clause_status: str, basis: str, control_statuses: dict[str, str] | None) -> str:
     if clause_status == "deleted":
         return DELETED
     if not controls:
         return UNCOVERED
     if control_statuses is None:
-        return COVERED
+        return {EVIDENCE: COVERED, ATTESTATION: ATTESTED}.get(basis, UNCHECKED)
     from govdsl.engine.status import combine_clause
 
     return combine_clause([control_statuses[c] for c in controls if c in control_statuses])
@@ -217,7 +336,9 @@ def _derived_links(mapped: dict[str, list[str]], catalogs: CatalogSet) -> dict[s
 
 def _tally(name: str, label: str, rows: list[ClauseRow]) -> Tally:
     counted = [r for r in rows if r.counted]
-    return Tally(name, label, len(counted), sum(1 for r in counted if r.controls))
+    evidence = sum(1 for r in counted if r.basis == EVIDENCE)
+    attestation = sum(1 for r in counted if r.basis == ATTESTATION)
+    return Tally(name, label, len(counted), evidence + attestation, evidence, attestation)
 
 
 def _summarize(catalog, rows: list[ClauseRow]) -> FrameworkCoverage:

@@ -24,6 +24,16 @@ def _derived_text(row) -> str:
     return ", ".join(f"{d.control} via {d.via}" for d in row.derived)
 
 
+def _basis_text(framework) -> str:
+    """Describe how the covered clauses of a framework are covered: by evidence, or by attestations only."""
+    parts = []
+    for title, field in (("by evidence", "evidence"), ("by attestation only", "attestation")):
+        technical, procedural = getattr(framework.technical, field), getattr(framework.procedural, field)
+        parts.append(f"{title}: {getattr(framework.overall, field)} (technical {technical}, procedural {procedural})")
+    parts.append(f"not covered: {framework.overall.not_covered}")
+    return "; ".join(parts)
+
+
 def render_coverage_text(coverage: Coverage) -> str:
     lines: list[str] = []
     for framework in coverage.frameworks:
@@ -38,6 +48,7 @@ def render_coverage_text(coverage: Coverage) -> str:
             f" technical {framework.technical.covered} of {framework.technical.total} ({_percent(framework.technical)});"
             f" procedural {framework.procedural.covered} of {framework.procedural.total} ({_percent(framework.procedural)})"
         )
+        lines.append(_basis_text(framework))
         for group in framework.groups:
             lines.append(f"  {group.name:<12} {group.covered:>3} of {group.total:<3} {_percent(group):>7}  {group.label}")
         lines.append("")
@@ -63,7 +74,8 @@ def render_coverage_json(coverage: Coverage) -> str:
 
 
 _CSV_COLUMNS = [
-    "framework", "superseded_by", "clause", "parent", "group", "assessable", "leaf", "counted", "status", "controls", "derived", "label",
+    "framework", "superseded_by", "clause", "parent", "group", "assessable", "leaf", "counted", "status", "basis", "controls",
+    "derived", "label",
 ]
 
 
@@ -84,6 +96,7 @@ def render_coverage_csv(coverage: Coverage) -> str:
                 "yes" if row.leaf else "no",
                 "yes" if row.counted else "no",
                 row.status,
+                row.basis,
                 "; ".join(f"{c}={s}" if s else c for c, s in row.controls),
                 "; ".join(f"{d.control} via {d.via}" for d in row.derived),
                 row.label,
@@ -104,10 +117,13 @@ def render_coverage_markdown(coverage: Coverage) -> str:
         if framework.superseded_by:
             lines.append(f"Superseded by {framework.superseded_by}.")
             lines.append("")
-        lines.append("| scope | covered | total | percent |")
-        lines.append("| --- | ---: | ---: | ---: |")
+        lines.append("| scope | covered | by evidence | by attestation only | not covered | total | percent covered |")
+        lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
         for tally in (framework.overall, framework.technical, framework.procedural, *framework.groups):
-            lines.append(f"| {_cell(tally.name)} | {tally.covered} | {tally.total} | {_percent(tally)} |")
+            lines.append(
+                f"| {_cell(tally.name)} | {tally.covered} | {tally.evidence} | {tally.attestation} | {tally.not_covered}"
+                f" | {tally.total} | {_percent(tally)} |"
+            )
         lines.append("")
         lines.append("| clause | status | assessable | controls | derived (not counted) |")
         lines.append("| --- | --- | --- | --- | --- |")

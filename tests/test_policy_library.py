@@ -1,0 +1,300 @@
+"""The shipped policy library and the attestations it reads.
+
+Attestation rules are compared with an oracle written separately in this file, on
+random attestation lists. The shipped policies must compile, lint clean, cover the
+technical clauses of EU AI Act Arts. 9, 10, 15, 17 and 72 with checks that read data,
+and give an honest result on the COMPAS example, which has no drift data and no
+attestations.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from govdsl.cli import main
+from govdsl.compiler import compile_policies
+from govdsl.engine.evaluate import evaluate
+from govdsl.evidence import load_bundle
+from govdsl.evidence.attestations import AttestationTable
+from govdsl.metrics.attestation import assess, attestation, attestation_days_to_expiry
+from support import COMPAS_BUNDLE, copy_bundle, write_policy
+
+AS_OF = datetime.date(2026, 12, 4)
+MODEL = {"id": "toy", "version": "1.0"}
+SUBJECT = "EU-AI-ACT:Art.14(4)"
+
+
+def entry(
+    id="ATT-1",
+    subject=SUBJECT,
+    role="oversight_lead",
+    name="Olga Oversight",
+    date="2026-01-10",
+    expires="2027-01-09",
+    evidence="https://example.org/oversight-procedure",
+    **more,
+):
+    return {
+        "id": id,
+        "subject": subject,
+        "statement": "Overseers are trained and can override the score.",
+        "attested_by": {"name": name, "role": role},
+        "date": date,
+        "expires": expires,
+        "evidence": evidence,
+        **more,
+    }
+
+
+def value(entries, subject=SUBJECT, role="oversight_lead", as_of=AS_OF, metric=attestation):
+    table = AttestationTable(MODEL, tuple(entries), as_of)
+    return metric(table, {"subject": subject, "role": role})
+
+
+def with_attestations(tmp_path: Path, entries: list[dict]) -> Path:
+    """Copy the COMPAS bundle and append `attestations` to its bundle.yaml."""
+    bundle = copy_bundle(tmp_path)
+    text = (bundle / "bundle.yaml").read_text(encoding="utf-8")
+    text += "\n" + yaml.safe_dump({"attestations": entries}, sort_keys=False)
+    (bundle / "bundle.yaml").write_text(text, encoding="utf-8")
+    return bundle
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+# The attestation rules, one problem at a time
+
+
+@pytest.mark.parametrize(
+    ("attestation_entry", "problem"),
+    [
+        (entry(), None),
+        (entry(role="compliance_officer"), "role `compliance_officer`, not `oversight_lead`"),
+        (entry(expires="2026-12-04"), None),  # it still counts on its expiry day
+        (entry(expires="2026-12-03"), "expired on 2026-12-03"),
+        (entry(date="2026-12-04"), None),  # it counts from the day it is dated
+        (entry(date="2026-12-05"), "dated 2026-12-05, after the evaluation date"),
+        (entry(model_version="1.0"), None),
+        (entry(model_version="0.9"), "about version `0.9`, not `1.0`"),
+        (entry(subject="  eu-ai-act:ART.14(4) "), None),
+    ],
+)
+def test_one_rule_at_a_time(attestation_entry, problem):
+    (assessment,) = assess(MODEL, [attestation_entry], SUBJECT, "oversight_lead", AS_OF)
+    assert assessment.problems == (() if problem is None else (problem,))
+    assert value([attestation_entry]).value == (1 if problem is None else 0)
+
+
+def test_expiry_boundary_day():
+    attested = [entry(expires="2026-12-04")]
+    assert value(attested, as_of=datetime.date(2026, 12, 4)).value == 1
+    day_after = value(attested, as_of=datetime.date(2026, 12, 5))
+    assert day_after.value == 0
+    assert day_after.groups[0].key[-1] == "expired on 2026-12-04"
+
+
+def test_future_dated_counts_from_its_date():
+    attested = [entry(date="2026-12-05")]
+    assert value(attested, as_of=datetime.date(2026, 12, 4)).value == 0
+    assert value(attested, as_of=datetime.date(2026, 12, 5)).value == 1
+
+
+def test_parent_subject_does_not_count_for_point():
+    assert assess(MODEL, [entry(subject="EU-AI-ACT:Art.14")], "EU-AI-ACT:Art.14(4)", "oversight_lead", AS_OF) == []
+
+
+def test_rows_and_details_name_each_attestation():
+    result = value([entry(id="A", role="compliance_officer"), entry(id="B")])
+    assert result.value == 1
+    assert [g.key[0] for g in result.groups] == ["A", "B"]
+    assert [g.rates["current"] for g in result.groups] == [0.0, 1.0]
+    assert result.details["attestation"]["id"] == "B"
+    assert result.details["attestations"][0]["problems"] == ["role `compliance_officer`, not `oversight_lead`"]
+
+
+def test_no_current_attestation_note():
+    result = value([entry(id="A", expires="2026-01-31")])
+    assert result.value == 0
+    assert result.details["note"] == (
+        f"no current attestation of `{SUBJECT}` by role `oversight_lead` on 2026-12-04:"
+        " A by Olga Oversight: expired on 2026-01-31"
+    )
+
+
+def test_days_to_expiry():
+    result = value([entry(expires="2027-01-03"), entry(id="ATT-2", expires="2026-12-24")], metric=attestation_days_to_expiry)
+    assert result.value == 30  # the one that expires last
+    assert value([entry(expires="2026-12-04")], metric=attestation_days_to_expiry).value == 0
+
+
+def test_days_to_expiry_undefined_without_current():
+    result = value([entry(expires="2026-12-03")], metric=attestation_days_to_expiry)
+    assert result.value is None
+    assert "expired on 2026-12-03" in result.reason
+
+
+# The rules against an oracle, on random attestation lists
+
+SUBJECTS = ["EU-AI-ACT:Art.14(4)", "eu-ai-act:art.14(4)", "EU-AI-ACT:Art.9(1)"]
+ROLES = ["oversight_lead", "compliance_officer"]
+
+entries_strategy = st.lists(
+    st.builds(
+        lambda subject, role, start, length, version: entry(
+            subject=subject,
+            role=role,
+            date=(AS_OF + datetime.timedelta(days=start)).isoformat(),
+            expires=(AS_OF + datetime.timedelta(days=start + length)).isoformat(),
+            **({} if version is None else {"model_version": version}),
+        ),
+        st.sampled_from(SUBJECTS),
+        st.sampled_from(ROLES),
+        st.integers(-400, 3),
+        st.integers(0, 400),
+        st.sampled_from([None, "1.0", "0.9"]),
+    ),
+    max_size=6,
+)
+
+
+def oracle(entries, subject, role):
+    """1 when some attestation of the subject by the role is in force on AS_OF, else 0; written apart from assess()."""
+    for item in entries:
+        start = datetime.date.fromisoformat(item["date"])
+        end = datetime.date.fromisoformat(item["expires"])
+        if (
+            item["subject"].lower() == subject.lower()
+            and item["attested_by"]["role"] == role
+            and start <= AS_OF <= end
+            and item.get("model_version", "1.0") == "1.0"
+        ):
+            return 1
+    return 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(entries_strategy, st.sampled_from(SUBJECTS[1:]), st.sampled_from(ROLES))
+def test_rules_match_oracle(entries, subject, role):
+    assert value(entries, subject=subject, role=role).value == oracle(entries, subject, role)
+
+
+# Attestations in a bundle, through the loader and the engine
+
+
+def run_policy(tmp_path: Path, entries: list[dict] | None, body: str, as_of=AS_OF, **options):
+    policy = write_policy(tmp_path, f"policy p {{\n  control c {{\n{body}\n  }}\n}}\n")
+    plan, _ = compile_policies([str(policy)])
+    folder = tmp_path / "bundles"
+    folder.mkdir()
+    bundle = copy_bundle(folder) if entries is None else with_attestations(folder, entries)
+    return evaluate(plan, load_bundle(bundle), clock=lambda: as_of, **options)
+
+
+CHECK = f'    check attestation(subject = "{SUBJECT}", role = "oversight_lead") >= 1'
+
+
+def test_current_attestation_passes(tmp_path):
+    (check,) = run_policy(tmp_path, [entry()], CHECK).controls[0].checks
+    assert check.status == "pass"
+    assert check.details["attestation"]["id"] == "ATT-1"
+
+
+def test_expired_attestation_fails(tmp_path):
+    (check,) = run_policy(tmp_path, [entry(expires="2026-12-03")], CHECK).controls[0].checks
+    assert check.status == "fail"
+    assert check.value == 0
+    assert check.groups[0].group["finding"] == "expired on 2026-12-03"
+
+
+def test_wrong_role_fails(tmp_path):
+    (check,) = run_policy(tmp_path, [entry(role="model_owner")], CHECK).controls[0].checks
+    assert check.status == "fail"
+    assert check.groups[0].group["finding"] == "role `model_owner`, not `oversight_lead`"
+
+
+@pytest.mark.parametrize("allow_insufficient", [False, True])
+def test_missing_subject_is_error_and_blocks(tmp_path, allow_insufficient):
+    results = run_policy(tmp_path, [entry(subject="EU-AI-ACT:Art.9(1)")], CHECK, allow_insufficient=allow_insufficient)
+    (check,) = results.controls[0].checks
+    assert check.status == "error"
+    assert check.message == (
+        f"missing evidence: bundle.yaml records no attestation of `{SUBJECT}` (subjects attested: EU-AI-ACT:Art.9(1))"
+    )
+    assert results.gate.blocking_controls == ("p.c",)
+
+
+def test_bundle_without_attestations_is_error(tmp_path):
+    (check,) = run_policy(tmp_path, None, CHECK).controls[0].checks
+    assert check.status == "error"
+    assert "bundle.yaml records no attestations" in check.message
+
+
+def test_days_to_expiry_insufficient_without_current(tmp_path):
+    body = f'    check attestation_days_to_expiry(subject = "{SUBJECT}", role = "oversight_lead") >= 30'
+    (check,) = run_policy(tmp_path, [entry(expires="2026-12-03")], body).controls[0].checks
+    assert check.status == "insufficient"
+    assert "expired on 2026-12-03" in check.reason
+
+
+def test_text_report_lists_attestations(tmp_path):
+    bundle = with_attestations(tmp_path, [entry(expires="2026-12-03"), entry(id="ATT-2", role="model_owner")])
+    policy = write_policy(tmp_path, f"policy p {{\n  control c {{\n{CHECK}\n  }}\n}}\n")
+    result = invoke("check", policy, "--bundle", bundle, "--as-of", "2026-12-04", "--no-audit")
+    assert result.exit_code == 1
+    assert "id=ATT-1, role=oversight_lead, attested_by=Olga Oversight, date=2026-01-10, expires=2026-12-03, finding=expired on 2026-12-03" in result.stdout
+    assert "finding=role `model_owner`, not `oversight_lead`" in result.stdout
+
+
+def test_json_results_match_schema(tmp_path):
+    import jsonschema
+
+    from support import RESULTS_SCHEMA
+
+    bundle = with_attestations(tmp_path, [entry()])
+    policy = write_policy(tmp_path, f"policy p {{\n  control c {{\n{CHECK}\n  }}\n}}\n")
+    result = invoke("check", policy, "--bundle", bundle, "--as-of", "2026-12-04", "--format", "json", "--no-audit")
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    jsonschema.validate(data, json.loads(RESULTS_SCHEMA.read_text(encoding="utf-8")))
+    check = data["controls"][0]["checks"][0]
+    assert check["details"]["attestation"]["attested_by"] == {"name": "Olga Oversight", "role": "oversight_lead"}
+
+
+# Invalid attestations are invalid input: exit 2, the key named, nothing evaluated
+
+
+@pytest.mark.parametrize(
+    ("entries", "code", "text"),
+    [
+        ([entry(date="2026-12-04", expires="2026-12-03")], "E413", "attestation `ATT-1` expires on 2026-12-03, before its date 2026-12-04"),
+        ([entry(), entry()], "E413", "attestation id `ATT-1` at `attestations[1].id` is already used at `attestations[0]`"),
+        ([entry(evidence="docs/oversight.pdf")], "E406", "evidence file `docs/oversight.pdf` declared at `attestations[0].evidence` not found"),
+        ([entry(evidence="../outside.pdf")], "E405", "evidence path `../outside.pdf` at `attestations[0].evidence` points outside"),
+        ([entry(date="2026-02-30")], "E404", "is invalid at `attestations[0].date`"),
+        ([{key: v for key, v in entry().items() if key != "expires"}], "E404", "'expires' is a required property"),
+        ([entry(attested_by={"name": "Olga Oversight"})], "E404", "'role' is a required property"),
+    ],
+)
+def test_invalid_attestation_exits_2(tmp_path, entries, code, text):
+    bundle = with_attestations(tmp_path, entries)
+    policy = write_policy(tmp_path, f"policy p {{\n  control c {{\n{CHECK}\n  }}\n}}\n")
+    result = invoke("check", policy, "--bundle", bundle, "--no-audit")
+    assert result.exit_code == 2
+    assert f"error[{code}]" in result.stderr
+    assert text in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_evidence_file_in_bundle_is_accepted(tmp_path):
+    bundle = with_attestations(tmp_path, [entry(evidence="model_card.md")])
+    assert load_bundle(bundle).attestations[0]["evidence"] == "model_card.md"
