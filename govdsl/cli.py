@@ -111,13 +111,42 @@ def compile_command(policies: tuple[str, ...], output: str | None, as_of: dateti
     A POLICY is a file path, or govdsl:NAME for a policy shipped with govdsl
     (for example govdsl:examples/compas.gov). The plan lists controls, checks,
     the clauses each control maps to, shared reductions and the dependency graph;
-    the same files always give byte-identical output.
+    the same files always give byte-identical output. A repeated compile of
+    unchanged files reuses the stored output (see govdsl.compiler.plan_cache).
     """
-    from govdsl.compiler import compile_policies
+    from govdsl.compiler.plan_cache import PlanCache
 
-    plan, warnings = compile_policies(policies, as_of=as_of.date() if as_of else None)
+    day = as_of.date() if as_of else datetime.datetime.now(datetime.timezone.utc).date()
+    cache = PlanCache(policies, day)
+    cached = cache.load()
+    if cached is not None:
+        _print_diagnostics(cached.diagnostics, cached.sources)
+        _write_utf8(cached.output, output)
+        return
+
+    from govdsl.compiler import compile_policies
+    from govdsl.syntax.cache import collector_paused
+
+    plan, warnings = compile_policies(policies, as_of=day)
     _print_diagnostics(warnings, plan.sources)
-    _write(plan.to_json(), output)
+    with collector_paused():
+        text = plan.to_json()
+    _write(text, output)
+    cache.store(text, warnings, plan.sources)
+
+
+def _write_utf8(data: memoryview, output: str | None) -> None:
+    """Write UTF-8 text as `_write` writes the decoded text, without decoding it for a file."""
+    if output is None:
+        _write(str(data, "utf-8"), None)
+        return
+    try:
+        with open(output, "wb") as handle:
+            handle.write(data)
+    except OSError as exc:
+        raise InvalidInputError(
+            [error("E503", f"cannot write output file `{output}`: {exc.strerror}", help="check that the folder exists and is writable")]
+        ) from None
 
 
 @main.command("fmt")

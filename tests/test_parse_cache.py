@@ -35,6 +35,12 @@ policy fairness {
 """
 
 
+@pytest.fixture(autouse=True)
+def lark_only(monkeypatch):
+    """Parse with Lark, because the cache stores only the Modules that Lark builds."""
+    monkeypatch.setenv("GOVDSL_PARSER", "lark")
+
+
 @pytest.fixture
 def cache_dir(tmp_path, monkeypatch):
     """Point the cache at an empty temporary folder and return the folder of this version's entries."""
@@ -283,3 +289,28 @@ def test_cache_imports_no_numeric_stack():
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
 
     assert completed.stdout.strip() == "[]"
+
+
+def test_fast_parser_text_not_stored(cache_dir, parse_calls, monkeypatch):
+    monkeypatch.delenv("GOVDSL_PARSER")
+
+    first = cache.parse_cached(POLICY, "fairness.gov")
+    second = cache.parse_cached(POLICY, "fairness.gov")
+
+    assert entries(cache_dir) == []
+    assert parse_calls == []
+    assert second == first
+
+
+def test_text_fast_parser_declines_is_stored(cache_dir, parse_calls, monkeypatch):
+    monkeypatch.delenv("GOVDSL_PARSER")
+    # `not in` split over two lines is valid, but the fast parser leaves it to Lark.
+    text = POLICY.replace("<= 0.1", "not\n in [0.1]")
+
+    first = cache.parse_cached(text, "fairness.gov")
+    second = cache.parse_cached(text, "fairness.gov")
+
+    assert len(entries(cache_dir)) == 1
+    assert parse_calls == ["fairness.gov"]
+    assert second == first
+    assert spans(second) == spans(first)

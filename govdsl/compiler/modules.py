@@ -12,11 +12,14 @@ import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from typing import TYPE_CHECKING
+
 from govdsl import resources
 from govdsl.diagnostics import Diagnostic, error
 from govdsl.errors import InvalidInputError
-from govdsl.syntax import ast
-from govdsl.syntax.cache import parse_cached
+
+if TYPE_CHECKING:
+    from govdsl.syntax import ast
 
 # A policy argument or import path that starts with this prefix names a policy shipped with govdsl.
 SHIPPED_PREFIX = "govdsl:"
@@ -42,7 +45,8 @@ def shipped_policies() -> list[str]:
     return sorted(SHIPPED_PREFIX + p.relative_to(folder).as_posix() for p in folder.rglob("*.gov"))
 
 
-def _locate(display: str) -> Path:
+def locate(display: str) -> Path:
+    """Return the path of a policy file from its display path, which may name a shipped policy."""
     if display.startswith(SHIPPED_PREFIX):
         return resources.data_path("policies") / display[len(SHIPPED_PREFIX) :]
     return Path(display)
@@ -59,7 +63,7 @@ def _import_display(importer: str, target: str) -> str:
 
 
 def _read(display: str, diagnostic_span=None) -> str:
-    path = _locate(display)
+    path = locate(display)
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -84,6 +88,8 @@ def _read(display: str, diagnostic_span=None) -> str:
 
 def load_units(arguments: list[str]) -> list[Unit]:
     """Parse the named policy files and everything they import; raise InvalidInputError with all problems."""
+    from govdsl.syntax.cache import parse_cached
+
     units: dict[str, Unit] = {}
     diagnostics: list[Diagnostic] = []
     sources: dict[str, str] = {}

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import datetime
 import difflib
+import heapq
 from collections.abc import Callable
 from dataclasses import dataclass, field
-
-import networkx as nx
 
 from govdsl import resources
 from govdsl.catalog.model import CatalogSet, ResolveError
@@ -19,6 +18,7 @@ from govdsl.compiler import expressions as ex
 from govdsl.compiler import plan as p
 from govdsl.compiler.modules import Unit
 from govdsl.diagnostics import Diagnostic, Span, error, info, warning
+from govdsl.errors import InternalError
 from govdsl.syntax import ast
 
 SEVERITIES = ("low", "medium", "high", "critical")
@@ -49,7 +49,9 @@ class Context:
     reductions: dict[str, p.ReductionSpec] = field(default_factory=dict)
     clauses: dict[str, p.ClauseInfo] = field(default_factory=dict)
     control_requires: dict[str, list[str]] = field(default_factory=dict)
-    graph: nx.DiGraph = field(default_factory=nx.DiGraph)
+    # The dependency graph: node id -> node kind, and (source, target) -> edge kind, in insertion order.
+    nodes: dict[str, str] = field(default_factory=dict)
+    edges: dict[tuple[str, str], str] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)
     policy_infos: list[p.PolicyInfo] = field(default_factory=list)
 
@@ -243,6 +245,7 @@ def resolve_requires(ctx: Context) -> None:
 
 def type_check(ctx: Context) -> None:
     """Type-check applicability conditions, check bodies and requirements, and build their plan forms."""
+    reduction_key = _reduction_key(ctx)
     for name, entry in ctx.policies.items():
         policy = entry.policy
         applies = _condition(ctx, entry, policy.applies)
@@ -258,11 +261,13 @@ def type_check(ctx: Context) -> None:
             )
         )
         default_waivers = tuple(s.value for s in policy.waivable_by)
+        # ex.check never changes a Scope (a quantifier makes a new one), so the checks of a policy share one.
+        check_scope = _scope(ctx, entry, "check", reduction_key)
         for control in policy.controls:
             qualified = f"{name}.{control.name.value}"
             if ctx.controls.get(qualified, (None,))[0] is not control:
                 continue
-            check_ids = _control_checks(ctx, entry, control, qualified)
+            check_ids = _control_checks(ctx, entry, control, qualified, check_scope)
             ctx.control_specs[qualified] = p.ControlSpec(
                 id=qualified,
                 policy=name,
@@ -321,7 +326,7 @@ def _reduction_key(ctx: Context):
     return key
 
 
-def _control_checks(ctx: Context, entry: PolicyEntry, control: ast.Control, qualified: str) -> list[str]:
+def _control_checks(ctx: Context, entry: PolicyEntry, control: ast.Control, qualified: str, scope: ex.Scope) -> list[str]:
     check_ids: list[str] = []
     seen: set[str] = set()
     for index, item in enumerate(control.checks, start=1):
@@ -333,7 +338,6 @@ def _control_checks(ctx: Context, entry: PolicyEntry, control: ast.Control, qual
         check_id = f"{qualified}.{local}"
         if isinstance(item, ast.Check):
             source = ex.source_of(entry.unit.text, item.body.span)
-            scope = _scope(ctx, entry, "check", _reduction_key(ctx))
             type_name, plan = ex.check(item.body, scope)
             if type_name not in (ex.BOOL, ex.ANY):
                 hint = ex._groups_hint(type_name) or 'compare it with a threshold, for example `... <= 0.1`'
@@ -355,15 +359,17 @@ def _control_checks(ctx: Context, entry: PolicyEntry, control: ast.Control, qual
 
 
 def _reductions_in(plan) -> set[str]:
+    """Return the ids of the reductions that the metric calls in a plan expression read."""
     found: set[str] = set()
-    if isinstance(plan, dict):
-        if plan.get("kind") == "metric" and "reduction" in plan:
-            found.add(plan["reduction"])
-        for value in plan.values():
-            found |= _reductions_in(value)
-    elif isinstance(plan, list):
-        for value in plan:
-            found |= _reductions_in(value)
+    pending = [plan]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            if value.get("kind") == "metric" and "reduction" in value:
+                found.add(value["reduction"])
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
     return found
 
 
@@ -377,13 +383,21 @@ def resolve_clauses(ctx: Context) -> None:
     clauses whose obligations apply only after the evaluation date.
     """
     dated: set[str] = set()
+    # Many controls map to the same few clauses, so each reference text is resolved once.
+    lookups: dict[str, object] = {}
+    positions: dict[str, dict[str, int]] = {}
     for qualified, (control, _unit) in ctx.controls.items():
         resolved: list[str] = []
         for literal in control.maps:
-            try:
-                clause = ctx.catalogs.resolve(literal.value)
-            except ResolveError as exc:
-                ctx.report(error(exc.code, exc.message, literal.span, exc.help))
+            clause = lookups.get(literal.value)
+            if clause is None:
+                try:
+                    clause = ctx.catalogs.resolve(literal.value)
+                except ResolveError as exc:
+                    clause = exc
+                lookups[literal.value] = clause
+            if isinstance(clause, ResolveError):
+                ctx.report(error(clause.code, clause.message, literal.span, clause.help))
                 continue
             if clause.reference in resolved:
                 ctx.report(warning("W204", f"clause `{clause.reference}` is mapped twice", literal.span))
@@ -391,6 +405,8 @@ def resolve_clauses(ctx: Context) -> None:
             _report_clause_state(ctx, clause, literal, dated, control)
             resolved.append(clause.reference)
             catalog = ctx.catalogs.catalogs[clause.catalog]
+            if clause.catalog not in positions:
+                positions[clause.catalog] = {clause_id: index for index, clause_id in enumerate(catalog.clauses)}
             ctx.clauses[clause.reference] = p.ClauseInfo(
                 clause.reference,
                 clause.label,
@@ -398,7 +414,7 @@ def resolve_clauses(ctx: Context) -> None:
                 clause.applies_from,
                 clause.status,
                 catalog.superseded_by if _superseded(catalog, ctx.as_of) else None,
-                list(catalog.clauses).index(clause.id),
+                positions[clause.catalog][clause.id],
             )
         spec = ctx.control_specs.get(qualified)
         if spec is not None:
@@ -437,24 +453,27 @@ def _report_clause_state(ctx: Context, clause, literal: ast.StringLit, dated: se
 
 def build_graph(ctx: Context) -> None:
     """Build the dependency graph: control -maps-> clause, control -has-> check, check -reads-> reduction."""
-    graph = ctx.graph
+    nodes, edges = ctx.nodes, ctx.edges
     for reference in ctx.clauses:
-        graph.add_node(p.node_id(p.CLAUSE, reference), kind=p.CLAUSE)
+        nodes[p.node_id(p.CLAUSE, reference)] = p.CLAUSE
     for reduction_id in ctx.reductions:
-        graph.add_node(p.node_id(p.REDUCTION, reduction_id), kind=p.REDUCTION)
+        nodes[p.node_id(p.REDUCTION, reduction_id)] = p.REDUCTION
     for control_id, spec in ctx.control_specs.items():
         control_node = p.node_id(p.CONTROL, control_id)
-        graph.add_node(control_node, kind=p.CONTROL)
+        nodes[control_node] = p.CONTROL
         for reference in spec.maps:
-            graph.add_edge(control_node, p.node_id(p.CLAUSE, reference), kind=p.MAPS)
+            edges[control_node, p.node_id(p.CLAUSE, reference)] = p.MAPS
         for check_id in spec.checks:
             check_node = p.node_id(p.CHECK, check_id)
-            graph.add_node(check_node, kind=p.CHECK)
-            graph.add_edge(control_node, check_node, kind=p.HAS)
+            nodes[check_node] = p.CHECK
+            edges[control_node, check_node] = p.HAS
             for reduction_id in ctx.check_specs[check_id].reductions:
-                graph.add_edge(check_node, p.node_id(p.REDUCTION, reduction_id), kind=p.READS)
+                edges[check_node, p.node_id(p.REDUCTION, reduction_id)] = p.READS
         for required in spec.requires:
-            graph.add_edge(control_node, p.node_id(p.CONTROL, required), kind=p.REQUIRES)
+            # An edge to a control defined later adds its node here, where networkx's add_edge would.
+            required_node = p.node_id(p.CONTROL, required)
+            nodes.setdefault(required_node, p.CONTROL)
+            edges[control_node, required_node] = p.REQUIRES
 
 
 # Pass 7
@@ -462,10 +481,7 @@ def build_graph(ctx: Context) -> None:
 
 def detect_cycles(ctx: Context) -> None:
     """Report `requires` cycles, printing the cycle; otherwise fix the evaluation order."""
-    requires_graph = nx.DiGraph(
-        (source, target) for source, target, data in ctx.graph.edges(data=True) if data["kind"] == p.REQUIRES
-    )
-    for cycle in sorted(nx.simple_cycles(requires_graph), key=sorted):
+    for cycle in _requires_cycles(ctx):
         names = [node.split(":", 1)[1] for node in cycle]
         start = names.index(min(names))
         names = names[start:] + names[:start]
@@ -476,10 +492,54 @@ def detect_cycles(ctx: Context) -> None:
         )
     if ctx.failed:
         return
-    # Dependencies first: a reduction before the checks that read it, a required control before its dependants.
-    evaluation_graph = ctx.graph.reverse(copy=True)
-    evaluation_graph.remove_nodes_from([n for n, d in ctx.graph.nodes(data=True) if d["kind"] == p.CLAUSE])
-    ctx.order = list(nx.lexicographical_topological_sort(evaluation_graph))
+    ctx.order = _evaluation_order(ctx.nodes, ctx.edges)
+
+
+def _requires_cycles(ctx: Context) -> list[list[str]]:
+    """Return the cycles of `requires` edges, sorted by their sorted node lists."""
+    targets: dict[str, list[str]] = {}
+    for (source, target), kind in ctx.edges.items():
+        if kind == p.REQUIRES:
+            targets.setdefault(source, []).append(target)
+    if not targets:
+        return []
+    # networkx takes about 0.2 s to import, so only policies with `requires` load it. The edges
+    # go in node order, as iterating a networkx graph's edges gives them, which decides the
+    # order of cycles whose sorted node lists are equal.
+    import networkx as nx
+
+    requires_graph = nx.DiGraph((source, target) for source in ctx.nodes for target in targets.get(source, ()))
+    return sorted(nx.simple_cycles(requires_graph), key=sorted)
+
+
+def _evaluation_order(nodes: dict[str, str], edges: dict[tuple[str, str], str]) -> list[str]:
+    """Return every node but the clauses, dependencies first, and among nodes ready at once the smallest id.
+
+    A reduction comes before the checks that read it, a check before its control, and a
+    required control before its dependants. Choosing the smallest ready id makes the
+    order unique: it is the order networkx's lexicographical_topological_sort gives for
+    the reversed graph without clauses, computed without copying the graph.
+    """
+    kept = {node for node, kind in nodes.items() if kind != p.CLAUSE}
+    waiting = dict.fromkeys(kept, 0)  # per node, its dependencies not yet in the order
+    dependants: dict[str, list[str]] = {}
+    for source, target in edges:
+        if source in kept and target in kept:
+            waiting[source] += 1
+            dependants.setdefault(target, []).append(source)
+    ready = [node for node, count in waiting.items() if count == 0]
+    heapq.heapify(ready)
+    order: list[str] = []
+    while ready:
+        node = heapq.heappop(ready)
+        order.append(node)
+        for dependant in dependants.get(node, ()):
+            waiting[dependant] -= 1
+            if waiting[dependant] == 0:
+                heapq.heappush(ready, dependant)
+    if len(order) != len(kept):
+        raise InternalError("the dependency graph has a cycle that detect_cycles did not report")
+    return order
 
 
 PASSES: tuple[tuple[str, Callable[[Context], None]], ...] = (

@@ -4,14 +4,23 @@ A Plan is plain data with relative paths only, so its JSON form is byte-identica
 on every machine for the same policy files. Expressions are stored as trees of
 dicts with a `kind` key (see govdsl.compiler.expressions), which the engine evaluates;
 parameters and applicability stay references, bound when a bundle is evaluated.
+
+The spec classes are frozen dataclasses without slots, so their `__dict__` holds
+exactly their fields. `to_dict` copies that dict instead of calling
+dataclasses.asdict, which deep-copies every expression tree: the dicts returned
+share the expression trees and span dicts of the plan, so copy one before changing it.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
 
-import networkx as nx
+from govdsl.compiler import jsontext
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 PLAN_VERSION = 2
 
@@ -81,7 +90,7 @@ class CheckSpec:
     reductions: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
-        data = asdict(self)
+        data = dict(self.__dict__)
         data["reductions"] = list(self.reductions)
         return data
 
@@ -107,7 +116,7 @@ class ControlSpec:
     applies_source: str | None = None
 
     def to_dict(self) -> dict:
-        data = asdict(self)
+        data = dict(self.__dict__)
         for key in ("maps", "requires", "checks", "waivable_by", "tags", "references"):
             data[key] = list(data[key])
         return data
@@ -124,7 +133,7 @@ class ClauseInfo:
     position: int = 0  # index in its catalog, for listing clauses in document order
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return dict(self.__dict__)
 
 
 @dataclass
@@ -134,22 +143,32 @@ class Plan:
     checks: dict[str, CheckSpec]
     reductions: dict[str, ReductionSpec]
     clauses: dict[str, ClauseInfo]
-    graph: nx.DiGraph = field(repr=False)
+    # The dependency graph: node id -> node kind, and (source, target) -> edge kind.
+    nodes: dict[str, str] = field(default_factory=dict, repr=False)
+    edges: dict[tuple[str, str], str] = field(default_factory=dict, repr=False)
     order: list[str] = field(default_factory=list)
     params: dict[str, ParamSpec] = field(default_factory=dict)
     # Policy texts by display path, for rendering diagnostics; not part of the serialized plan.
     sources: dict[str, str] = field(default_factory=dict, repr=False)
 
+    @cached_property
+    def graph(self) -> nx.DiGraph:
+        """The dependency graph as a networkx DiGraph whose nodes and edges carry a `kind` attribute."""
+        # networkx takes about 0.2 s to import, so only a caller that needs the graph loads it.
+        import networkx as nx
+
+        graph = nx.DiGraph()
+        graph.add_nodes_from((node, {"kind": kind}) for node, kind in self.nodes.items())
+        graph.add_edges_from((source, target, {"kind": kind}) for (source, target), kind in self.edges.items())
+        return graph
+
     def to_dict(self) -> dict:
-        nodes = [{"id": node, "kind": data["kind"]} for node, data in sorted(self.graph.nodes(data=True))]
-        edges = [
-            {"source": source, "target": target, "kind": data["kind"]}
-            for source, target, data in sorted(self.graph.edges(data=True), key=lambda e: (e[0], e[1], e[2]["kind"]))
-        ]
+        nodes = [{"id": node, "kind": kind} for node, kind in sorted(self.nodes.items())]
+        edges = [{"source": source, "target": target, "kind": kind} for (source, target), kind in sorted(self.edges.items())]
         return {
             "plan_version": PLAN_VERSION,
-            "policies": [asdict(p) for p in self.policies],
-            "params": [asdict(self.params[key]) for key in sorted(self.params)],
+            "policies": [dict(p.__dict__) for p in self.policies],
+            "params": [dict(self.params[key].__dict__) for key in sorted(self.params)],
             "controls": [self.controls[key].to_dict() for key in sorted(self.controls)],
             "checks": [self.checks[key].to_dict() for key in sorted(self.checks)],
             "reductions": [self.reductions[key].to_dict() for key in sorted(self.reductions)],
@@ -159,7 +178,7 @@ class Plan:
         }
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+        return jsontext.dumps(self.to_dict()) + "\n"
 
 
 def node_id(kind: str, name: str) -> str:

@@ -1,4 +1,10 @@
-"""Parse policy text through an on-disk cache of ASTs, returning the same Module that `parse` returns.
+"""The govdsl cache folder, and an on-disk cache of the ASTs that the Lark parser builds.
+
+`parse_cached` returns the same Module that `parse` returns. A text that the fast parser
+of govdsl.syntax.fastparse accepts is parsed again every time, because that takes about
+as long as loading a stored AST, and storing it would slow down every first compile.
+The cache keeps the Modules that Lark builds: for texts the fast parser declines, and
+for every text while GOVDSL_PARSER=lark is set.
 
 An entry is keyed by a SHA-256 digest of the govdsl version, the grammar file, the
 source of the modules that define the AST and its pickled form, the display file name
@@ -6,13 +12,13 @@ source of the modules that define the AST and its pickled form, the display file
 stores the Module. Invalid input raises InvalidInputError from `parse` and stores nothing.
 
 Location: `$GOVDSL_CACHE_DIR`, else `$XDG_CACHE_HOME/govdsl`, else `~/.cache/govdsl`,
-with one subfolder per govdsl version. `GOVDSL_NO_CACHE` set to any value but empty
-or `0` (for example `1`) turns the cache off. Entries are written to a temporary file
-and renamed with `os.replace`, so a reader never reads half an entry. Nothing evicts
-old entries. The folder may be deleted at any time, and a compile running meanwhile
-only loses the speed-up. A corrupt, truncated or unreadable entry is ignored and
-rewritten. A folder that cannot be created or written only costs the speed-up, and
-parsing still works.
+with one subfolder per govdsl version, which govdsl.compiler.plan_cache shares.
+`GOVDSL_NO_CACHE` set to any value but empty or `0` (for example `1`) turns every
+cache off. Entries are written to a temporary file and renamed with `os.replace`, so
+a reader never reads half an entry. Nothing evicts old parse cache entries. The
+folder may be deleted at any time, and a compile running meanwhile only loses the
+speed-up. A corrupt, truncated or unreadable entry is ignored and rewritten. A folder
+that cannot be created or written only costs the speed-up, and parsing still works.
 
 Entries are pickles, and unpickling data that someone else wrote can run their code.
 The folder is the user's own cache folder, which only that user can write, the same
@@ -38,16 +44,17 @@ import gc
 import hashlib
 import logging
 import os
-import pickle
-import tempfile
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import govdsl
-from govdsl import diagnostics, resources
-from govdsl.syntax import ast
-from govdsl.syntax.parser import parse
+from govdsl import diagnostics
+
+if TYPE_CHECKING:
+    from govdsl.syntax import ast
 
 log = logging.getLogger("govdsl")
 
@@ -60,27 +67,39 @@ _unusable_folders: set[Path] = set()
 _unwritable_folders: set[Path] = set()
 
 
+def parse(text: str, file: str = "<string>") -> ast.Module:
+    """Parse with govdsl.syntax.parser.parse, which this module imports only when it first parses."""
+    from govdsl.syntax.parser import parse as parse_text
+
+    return parse_text(text, file)
+
+
 def parse_cached(text: str, file: str = "<string>") -> ast.Module:
-    """Parse `text` like `parse`, reading the Module from the cache on a hit and storing it on a miss."""
+    """Parse `text` like `parse`; a Module that Lark builds is read from the cache on a hit and stored on a miss."""
+    from govdsl.syntax.parser import parse_fast_or_none
+
+    module = parse_fast_or_none(text, file)
+    if module is not None:
+        return module
     folder = cache_folder()
     key = cache_key(text, file) if folder is not None else None
     if folder is None or key is None:
-        with _collector_paused():
+        with collector_paused():
             return parse(text, file)
 
     entry = folder / (key + _ENTRY_SUFFIX)
     module = _load(entry, key)
     if module is not None:
         return module
-    with _collector_paused():
+    with collector_paused():
         module = parse(text, file)
     _store(folder, entry, key, module)
     return module
 
 
 @contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while one file's AST is built or loaded.
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while ASTs or a plan are built or loaded.
 
     An AST is a tree of many small objects without reference cycles, so the collector
     finds nothing in it. But the ASTs of files already loaded stay alive, and every
@@ -91,7 +110,7 @@ def _collector_paused() -> Iterator[None]:
     error's traceback, are collected after the pause ends.
     """
     # NOTE: the switch is process-wide, so other threads also run without the
-    # collector for the duration of one file.
+    # collector while it is paused.
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -114,7 +133,7 @@ def cache_folder() -> Path | None:
     problem = _ownership_problem(folder)
     if problem is not None:
         _unusable_folders.add(folder)
-        log.debug("parse cache not used: %s: %s", folder, problem)
+        log.debug("cache not used: %s: %s", folder, problem)
         return None
     return folder
 
@@ -144,7 +163,7 @@ def _base_folder() -> Path | None:
     try:
         return Path.home() / ".cache" / "govdsl"
     except RuntimeError as exc:
-        log.debug("parse cache not used: no home folder: %s", exc)
+        log.debug("cache not used: no home folder: %s", exc)
         return None
 
 
@@ -170,7 +189,9 @@ def _environment_digest() -> str | None:
     """Return a digest of everything besides the text and file name that decides the AST and its pickle."""
     # Editable installs change these files without a new version number, and an old
     # pickle of a changed AST class would load with missing or stale fields.
-    syntax_folder = Path(ast.__file__).parent
+    from govdsl import resources
+
+    syntax_folder = Path(__file__).parent
     sources = [
         resources.data_path("grammar") / "govdsl.lark",
         *(syntax_folder / name for name in ("ast.py", "parser.py", "fastparse.py", "lark_parser.py", "lexical.py")),
@@ -190,24 +211,33 @@ def _environment_digest() -> str | None:
     return digest.hexdigest()
 
 
-class _AstUnpickler(pickle.Unpickler):
-    """Unpickler that resolves only AST node classes and Span, so an entry cannot call other code."""
+def _ast_unpickler(handle):
+    """Return an unpickler that resolves only AST node classes and Span, so an entry cannot call other code."""
+    # pickle loads here, not at import, because a plan cache hit imports this module but never unpickles.
+    import pickle
 
-    def find_class(self, module: str, name: str) -> type:
-        if module == ast.__name__:
-            found = getattr(ast, name, None)
-            if isinstance(found, type) and issubclass(found, ast.Node):
-                return found
-        if module == diagnostics.__name__ and name == "Span":
-            return diagnostics.Span
-        raise pickle.UnpicklingError(f"`{module}.{name}` is not allowed in a parse cache entry")
+    from govdsl.syntax import ast
+
+    class AstUnpickler(pickle.Unpickler):
+        def find_class(self, module: str, name: str) -> type:
+            if module == ast.__name__:
+                found = getattr(ast, name, None)
+                if isinstance(found, type) and issubclass(found, ast.Node):
+                    return found
+            if module == diagnostics.__name__ and name == "Span":
+                return diagnostics.Span
+            raise pickle.UnpicklingError(f"`{module}.{name}` is not allowed in a parse cache entry")
+
+    return AstUnpickler(handle)
 
 
 def _load(entry: Path, key: str) -> ast.Module | None:
     """Return the Module stored in `entry`, or None when it is missing, corrupt or written for another key."""
+    from govdsl.syntax import ast
+
     try:
-        with entry.open("rb") as handle, _collector_paused():
-            stored = _AstUnpickler(handle).load()
+        with entry.open("rb") as handle, collector_paused():
+            stored = _ast_unpickler(handle).load()
     except FileNotFoundError:
         return None
     # A damaged pickle can raise almost any exception (EOFError, UnpicklingError,
@@ -230,6 +260,8 @@ def _load(entry: Path, key: str) -> ast.Module | None:
 
 def _store(folder: Path, entry: Path, key: str, module: ast.Module) -> None:
     """Write `module` to `entry` through a temporary file; on failure log a debug line and return."""
+    import pickle
+
     if folder in _unwritable_folders:
         return
     try:
@@ -238,18 +270,31 @@ def _store(folder: Path, entry: Path, key: str, module: ast.Module) -> None:
         log.debug("parse cache entry not written for %s: the AST is nested too deeply to pickle", module.file)
         return
 
+    if not write_entry(folder, entry, data):
+        # Logged once per folder: a read-only or full disk would otherwise log once per file.
+        _unwritable_folders.add(folder)
+
+
+def write_entry(folder: Path, entry: Path, data: bytes) -> bool:
+    """Write `data` to `entry` in `folder` through a temporary file and `os.replace`; return whether it worked.
+
+    Creates the folder with mode 0o700 when it is missing. On failure, logs one debug
+    line and leaves no temporary file behind.
+    """
+    import tempfile
+
     temporary = None
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=key[:16] + ".", suffix=".tmp")
+        descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=entry.name[:16] + ".", suffix=".tmp")
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
         os.replace(temporary, entry)
         temporary = None
+        return True
     except OSError as exc:
-        # Logged once per folder: a read-only or full disk would otherwise log once per file.
-        _unwritable_folders.add(folder)
-        log.debug("parse cache not written: cannot store entries in %s: %s", folder, exc)
+        log.debug("cache entry not written: cannot store entries in %s: %s", folder, exc)
+        return False
     finally:
         if temporary is not None:
             _remove_temporary(temporary)
@@ -259,4 +304,4 @@ def _remove_temporary(path: str) -> None:
     try:
         os.remove(path)
     except OSError as exc:
-        log.debug("cannot remove temporary parse cache file %s: %s", path, exc)
+        log.debug("cannot remove temporary cache file %s: %s", path, exc)

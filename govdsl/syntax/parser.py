@@ -22,18 +22,26 @@ log = logging.getLogger("govdsl")
 
 def parse(text: str, file: str = "<string>") -> ast.Module:
     """Parse one policy file; raise InvalidInputError with every diagnostic found."""
-    if os.environ.get("GOVDSL_PARSER") != "lark":
-        try:
-            return fastparse.parse_fast(text, file)
-        except fastparse.Unsupported as exc:
-            log.debug("parsing %s with Lark: %s", file, exc)
-        except RecursionError:
-            log.debug("parsing %s with Lark: expressions nest too deeply for the fast parser", file)
-
+    module = parse_fast_or_none(text, file)
+    if module is not None:
+        return module
     # Lark takes about 0.2 s to import and build the parser, so only a fallback pays for it.
     from govdsl.syntax.lark_parser import parse_lark
 
     return parse_lark(text, file)
+
+
+def parse_fast_or_none(text: str, file: str = "<string>") -> ast.Module | None:
+    """Return the fast parser's Module, or None when it declines the text or GOVDSL_PARSER is `lark`."""
+    if os.environ.get("GOVDSL_PARSER") == "lark":
+        return None
+    try:
+        return fastparse.parse_fast(text, file)
+    except fastparse.Unsupported as exc:
+        log.debug("parsing %s with Lark: %s", file, exc)
+    except RecursionError:
+        log.debug("parsing %s with Lark: expressions nest too deeply for the fast parser", file)
+    return None
 
 
 def parse_file(path: str | Path, display_name: str | None = None) -> tuple[ast.Module, str]:
