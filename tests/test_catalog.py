@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from collections import Counter
 
 import pytest
@@ -270,3 +271,32 @@ def test_shipped_ids_unique_per_catalog():
     for path in sorted((REPO / "regulations").glob("*.yaml")):
         ids = [clause["id"] for clause in yaml.safe_load(path.read_text(encoding="utf-8"))["clauses"]]
         assert len(ids) == len(set(ids)), path.name
+
+
+def test_catalog_cache_hit_and_invalidation(tmp_path, monkeypatch):
+    from govdsl.catalog import loader
+
+    monkeypatch.setenv("GOVDSL_CACHE_DIR", str(tmp_path / "cache"))
+    folder = tmp_path / "regulations"
+    shutil.copytree(loader.resources.data_path("regulations"), folder)
+    first = loader.load_catalogs.__wrapped__(str(folder))
+    entries = list((tmp_path / "cache").rglob("catalogs-*.pickle"))
+    assert len(entries) == 1
+    # A hit gives the same catalogs without parsing.
+    monkeypatch.setattr(loader, "_load_catalogs", lambda directory: pytest.fail("the cache entry was not used"))
+    again = loader.load_catalogs.__wrapped__(str(folder))
+    assert list(again.catalogs) == list(first.catalogs)
+    assert again.catalogs["EU-AI-ACT"].clauses == first.catalogs["EU-AI-ACT"].clauses
+    monkeypatch.undo()
+    monkeypatch.setenv("GOVDSL_CACHE_DIR", str(tmp_path / "cache"))
+
+    # A changed catalog file is a new key, so it is parsed and validated again.
+    eu = folder / "eu-ai-act.yaml"
+    eu.write_text(eu.read_text(encoding="utf-8").replace("catalog: EU-AI-ACT", "catalog: EU-AIACT", 1), encoding="utf-8")
+    changed = loader.load_catalogs.__wrapped__(str(folder))
+    assert "EU-AIACT" in changed.catalogs
+
+    # A damaged entry is a miss, never an error.
+    for entry in (tmp_path / "cache").rglob("catalogs-*.pickle"):
+        entry.write_bytes(b"not a pickle")
+    assert "EU-AIACT" in loader.load_catalogs.__wrapped__(str(folder)).catalogs

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import jsonschema
 import yaml
 
 from govdsl import resources
@@ -58,6 +57,8 @@ def load_crosswalk_file(path: Path, catalogs: dict[str, Catalog]) -> Crosswalk:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise InvalidInputError([error("E611", f"cannot read crosswalk `{name}`: {exc}")]) from None
+    import jsonschema
+
     validator = jsonschema.Draft202012Validator(resources.load_package_schema("crosswalk.schema.json"))
     problems = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
     if problems:

@@ -6,7 +6,6 @@ import logging
 from functools import cache
 from pathlib import Path
 
-import jsonschema
 import yaml
 
 from govdsl import resources
@@ -30,6 +29,8 @@ def load_catalog_file(path: Path) -> Catalog:
     except (OSError, yaml.YAMLError) as exc:
         raise InvalidInputError([error("E601", f"cannot read catalog `{name}`: {exc}")]) from None
     data = stringify_dates(data)
+    import jsonschema
+
     validator = jsonschema.Draft202012Validator(resources.load_package_schema("catalog.schema.json"))
     problems = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if problems:
@@ -109,9 +110,89 @@ def _json_path(parts) -> str:
 def load_catalogs(folder: str | None = None) -> CatalogSet:
     """Load every `*.yaml` catalog of a folder and the crosswalks in its `crosswalks/` subfolder.
 
-    The default folder is the shipped regulations.
+    The default folder is the shipped regulations. A validated set is kept in the
+    parse cache folder, keyed by the content of every file read, so later runs skip
+    parsing and schema validation until a file changes.
     """
     directory = Path(folder) if folder else resources.data_path("regulations")
+    key = _catalogs_key(directory)
+    cached = _cached_catalogs(key)
+    if cached is not None:
+        return cached
+    result = _load_catalogs(directory)
+    _store_catalogs(key, result)
+    return result
+
+
+def _catalog_files(directory: Path) -> list[Path]:
+    return sorted(directory.glob("*.yaml")) + sorted((directory / "crosswalks").glob("*.yaml"))
+
+
+def _catalogs_key(directory: Path) -> str | None:
+    """Return a digest of govdsl's version and of each catalog file's name and bytes, or None when one is unreadable."""
+    import hashlib
+
+    from govdsl import __version__
+
+    digest = hashlib.sha256(f"catalogs\0{__version__}\0{directory.resolve()}".encode())
+    try:
+        for path in _catalog_files(directory):
+            data = path.read_bytes()
+            digest.update(f"\0{path.relative_to(directory).as_posix()}\0{len(data)}\0".encode())
+            digest.update(data)
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
+def _entry(key: str) -> Path | None:
+    from govdsl.syntax.cache import cache_folder
+
+    folder = cache_folder()
+    return None if folder is None else folder / f"catalogs-{key}.pickle"
+
+
+def _cached_catalogs(key: str | None) -> CatalogSet | None:
+    import pickle
+
+    from govdsl.catalog import crosswalk, model
+
+    entry = _entry(key) if key else None
+    if entry is None:
+        return None
+    allowed = {model.__name__: model, crosswalk.__name__: crosswalk}
+
+    class CatalogUnpickler(pickle.Unpickler):
+        def find_class(self, module: str, name: str) -> type:
+            found = getattr(allowed.get(module), name, None)
+            if isinstance(found, type):
+                return found
+            raise pickle.UnpicklingError(f"`{module}.{name}` is not allowed in a catalog cache entry")
+
+    try:
+        with entry.open("rb") as handle:
+            stored = CatalogUnpickler(handle).load()
+    except FileNotFoundError:
+        return None
+    except Exception as exc:  # a damaged entry can raise almost anything; each one is a miss
+        log.debug("ignoring unreadable catalog cache entry %s: %s: %s", entry, type(exc).__name__, exc)
+        return None
+    if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == key and isinstance(stored[1], CatalogSet):
+        return stored[1]
+    return None
+
+
+def _store_catalogs(key: str | None, catalogs: CatalogSet) -> None:
+    import pickle
+
+    from govdsl.syntax.cache import write_entry
+
+    entry = _entry(key) if key else None
+    if entry is not None:
+        write_entry(entry.parent, entry, pickle.dumps((key, catalogs), protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _load_catalogs(directory: Path) -> CatalogSet:
     catalogs = [load_catalog_file(path) for path in sorted(directory.glob("*.yaml"))]
     prefixes = [c.prefix for c in catalogs]
     duplicates = sorted({p for p in prefixes if prefixes.count(p) > 1})

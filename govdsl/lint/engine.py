@@ -19,7 +19,7 @@ from pathlib import Path
 from govdsl.compiler import compile_units, load_units
 from govdsl.diagnostics import Diagnostic, Severity, Span
 from govdsl.errors import InvalidInputError
-from govdsl.lint.rules import RULES, finding
+from govdsl.lint.rules import RULES, clear_caches, finding
 
 _SUPPRESSION = re.compile(r"#\s*govdsl:\s*ignore\[([^\]]*)\]\s*(?::\s*(.*\S))?\s*$")
 _LEVELS = {"info": 0, "warning": 1, "error": 2}
@@ -85,6 +85,7 @@ def lint_paths(
         context, compiler_findings, sources = _compile(policy_files, bundle_roles, as_of)
         findings += compiler_findings
         if context is not None:
+            clear_caches()
             for rule in RULES.values():
                 if rule.check is not None and _selected(rule.code, select, ignore):
                     findings += list(rule.check(context))
@@ -99,6 +100,7 @@ def lint_paths(
     findings = [d for d in findings if _selected(d.code, select, ignore)]
     if context is not None:
         findings = _apply_suppressions(context, findings, select, ignore)
+    clear_caches()
     findings.sort(key=lambda d: (d.span.file if d.span else "", d.span.line if d.span else 0, d.span.column if d.span else 0, d.code))
     return LintResult(findings, sources, policy_files + waiver_files)
 

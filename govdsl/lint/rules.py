@@ -63,18 +63,39 @@ def controls(context) -> Iterator[tuple[object, ast.Policy, ast.Control]]:
                 yield unit, policy, control
 
 
-def expressions(node) -> Iterator[ast.Expr]:
-    """Yield every expression below `node`, depth first."""
+def expressions(node) -> list[ast.Expr]:
+    """Return every expression below `node`, depth first."""
+    found: list[ast.Expr] = []
+    _collect(node, found)
+    return found
+
+
+def _collect(node, found: list) -> None:
     if isinstance(node, ast.Expr):
-        yield node
-    if isinstance(node, (ast.Node,)) and not isinstance(node, (ast.Name, ast.StringLit)):
-        for value in vars(node).values():
-            if isinstance(value, ast.Node):
-                yield from expressions(value)
-            elif isinstance(value, tuple):
-                for item in value:
-                    if isinstance(item, ast.Node):
-                        yield from expressions(item)
+        found.append(node)
+        if isinstance(node, _LEAVES):
+            return
+    for name in _child_fields(type(node)):
+        value = getattr(node, name)
+        if isinstance(value, ast.Node):
+            _collect(value, found)
+        elif isinstance(value, tuple):
+            for item in value:
+                if isinstance(item, ast.Node):
+                    _collect(item, found)
+
+
+_LEAVES = (ast.StringLit, ast.NumberLit, ast.PercentLit, ast.DurationLit, ast.DateLit, ast.BoolLit, ast.NameRef)
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(kind: type) -> tuple[str, ...]:
+    """Return the names of a node type's fields that can hold nodes (not its span or plain values)."""
+    if kind not in _FIELDS:
+        _FIELDS[kind] = tuple(
+            name for name in getattr(kind, "__dataclass_fields__", {}) if name not in ("span", "text", "value", "kind", "operator", "operators", "file")
+        )
+    return _FIELDS[kind]
 
 
 def _qualified(policy: ast.Policy, control: ast.Control) -> str:
@@ -188,14 +209,29 @@ def unused_parameter(context):
                     )
 
 
-def _all_expressions(control: ast.Control) -> Iterator[ast.Expr]:
+_CONTROL_EXPRESSIONS: dict[int, tuple[ast.Control, list[ast.Expr]]] = {}
+
+
+def clear_caches() -> None:
+    """Forget the expressions of earlier runs, so a long-lived process does not keep their syntax trees."""
+    _CONTROL_EXPRESSIONS.clear()
+
+
+def _all_expressions(control: ast.Control) -> list[ast.Expr]:
+    """Return the expressions of a control's condition, checks and `within` limits; computed once per control."""
+    cached = _CONTROL_EXPRESSIONS.get(id(control))
+    if cached is not None and cached[0] is control:
+        return cached[1]
+    found: list[ast.Expr] = []
     if control.applies is not None:
-        yield from expressions(control.applies)
+        found += expressions(control.applies)
     for item in control.checks:
         if isinstance(item, ast.Check):
-            yield from expressions(item.body)
+            found += expressions(item.body)
         elif item.within is not None:
-            yield from expressions(item.within)
+            found += expressions(item.within)
+    _CONTROL_EXPRESSIONS[id(control)] = (control, found)
+    return found
 
 
 @rule(
@@ -427,9 +463,12 @@ def vacuous_threshold(context):
         for item in control.checks:
             if not isinstance(item, ast.Check):
                 continue
-            for expression in expressions(item.body):
-                if isinstance(expression, ast.Compare):
-                    yield from _compare_findings(context, policy, control, expression)
+            for expression in _check_compares(item):
+                yield from _compare_findings(context, policy, control, expression)
+
+
+def _check_compares(item: ast.Check) -> list[ast.Compare]:
+    return [expression for expression in expressions(item.body) if isinstance(expression, ast.Compare)]
 
 
 def _number(context, policy: ast.Policy, expression: ast.Expr) -> float | None:
