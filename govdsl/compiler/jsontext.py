@@ -2,14 +2,15 @@
 
 CPython's json module uses its C encoder only when `indent` is None, so the indented
 plan of 10,000 controls (about 55 MB) took longer to write than to compile. This
-writer walks the containers in Python but hands every run of plain values to C code:
+writer walks dicts in Python, with the text before each value prepared once per set
+of keys and indentation, and hands runs of plain values to C code:
 
 - a list of strings becomes one `str.join` of the C string encoder's results;
-- a dict whose values are all scalars, and a list of such dicts, go through the C
-  encoder in one call. Its item separator is a comma, a line break and a NUL
-  character, and the NUL is then replaced by the indentation of its level. The
-  encoder writes a NUL inside a string as the escape `\\u0000`, so every NUL in its
-  output is one of these markers.
+- a list of dicts whose values are all scalars, such as the graph's nodes and edges,
+  goes through the C encoder in one call. Its item separator is a comma, a line
+  break and a NUL character, and the NUL is then replaced by the indentation of its
+  level. The encoder writes a NUL inside a string as the escape `\\u0000`, so every
+  NUL in its output is one of these markers.
 
 A value the writer does not handle (a key that is not a string, a subclass of str,
 int, float, list or dict, NaN or infinity, or any other type) makes it hand the
@@ -91,27 +92,41 @@ def _is_flat(mapping: dict) -> bool:
     return bool(mapping) and _SCALARS.issuperset(map(type, mapping.values()))
 
 
+# The text before each value of a dict, by the dict's indentation and sorted keys: the first
+# opens the dict, the others follow a comma. Most plans have a few dozen distinct key sets.
+_prefixes: dict[tuple[str, ...], list[str]] = {}
+_MAX_PREFIXES = 4096
+
+
 def _write_dict(mapping: dict, newline: str, parts: list[str]) -> None:
     if not mapping:
         parts.append("{}")
         return
+    # sorted() raises TypeError for keys of mixed types, and encode_basestring for a key
+    # that is not a string; dumps() then falls back to json.dumps either way.
+    keys = sorted(mapping)
+    shape = (newline, *keys)
+    prefixes = _prefixes.get(shape)
     inner = newline + _INDENT
-    if _encode_flat is not None and _is_flat(mapping):
-        text = "".join(_encode_flat(mapping, 0))
-        parts.append("{" + inner + text[1:-1].replace("\n" + _MARKER, inner) + newline + "}")
-        return
-    separator = "{" + inner
+    if prefixes is None:
+        prefixes = ["," + inner + encode_basestring(key) + ": " for key in keys]
+        prefixes[0] = "{" + prefixes[0][1:]
+        if len(_prefixes) < _MAX_PREFIXES:
+            _prefixes[shape] = prefixes
     append = parts.append
-    # encode_basestring raises TypeError for a key that is not a string, and dumps() then falls back.
-    for key in sorted(mapping):
+    for prefix, key in zip(prefixes, keys):
         value = mapping[key]
         kind = type(value)
-        if kind is dict or kind is list or kind is tuple:
-            append(separator + encode_basestring(key) + ": ")
-            _write(value, inner, parts)
+        if kind is str:
+            append(prefix + encode_basestring(value))
+        elif kind is dict:
+            append(prefix)
+            _write_dict(value, inner, parts)
+        elif kind is list or kind is tuple:
+            append(prefix)
+            _write_list(value, inner, parts)
         else:
-            append(separator + encode_basestring(key) + ": " + _scalar(value))
-        separator = "," + inner
+            append(prefix + _scalar(value))
     append(newline + "}")
 
 

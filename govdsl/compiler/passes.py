@@ -361,15 +361,19 @@ def _control_checks(ctx: Context, entry: PolicyEntry, control: ast.Control, qual
 def _reductions_in(plan) -> set[str]:
     """Return the ids of the reductions that the metric calls in a plan expression read."""
     found: set[str] = set()
+    # Plan expressions are plain dicts and lists. Only those go on the stack, because the
+    # strings and numbers that make up most of an expression hold no reduction.
     pending = [plan]
     while pending:
         value = pending.pop()
-        if isinstance(value, dict):
+        if type(value) is dict:
             if value.get("kind") == "metric" and "reduction" in value:
                 found.add(value["reduction"])
-            pending.extend(value.values())
-        elif isinstance(value, list):
-            pending.extend(value)
+            value = value.values()
+        for item in value:
+            kind = type(item)
+            if kind is dict or kind is list:
+                pending.append(item)
     return found
 
 
@@ -383,6 +387,7 @@ def resolve_clauses(ctx: Context) -> None:
     clauses whose obligations apply only after the evaluation date.
     """
     dated: set[str] = set()
+    as_of = ctx.as_of.isoformat()
     # Many controls map to the same few clauses, so each reference text is resolved once.
     lookups: dict[str, object] = {}
     positions: dict[str, dict[str, int]] = {}
@@ -402,8 +407,10 @@ def resolve_clauses(ctx: Context) -> None:
             if clause.reference in resolved:
                 ctx.report(warning("W204", f"clause `{clause.reference}` is mapped twice", literal.span))
                 continue
-            _report_clause_state(ctx, clause, literal, dated, control)
+            _report_clause_state(ctx, clause, literal, dated, control, as_of)
             resolved.append(clause.reference)
+            if clause.reference in ctx.clauses:
+                continue
             catalog = ctx.catalogs.catalogs[clause.catalog]
             if clause.catalog not in positions:
                 positions[clause.catalog] = {clause_id: index for index, clause_id in enumerate(catalog.clauses)}
@@ -413,7 +420,7 @@ def resolve_clauses(ctx: Context) -> None:
                 clause.assessable,
                 clause.applies_from,
                 clause.status,
-                catalog.superseded_by if _superseded(catalog, ctx.as_of) else None,
+                catalog.superseded_by if _superseded(catalog, as_of) else None,
                 positions[clause.catalog][clause.id],
             )
         spec = ctx.control_specs.get(qualified)
@@ -421,16 +428,19 @@ def resolve_clauses(ctx: Context) -> None:
             ctx.control_specs[qualified] = p.ControlSpec(**{**spec.__dict__, "maps": tuple(resolved)})
 
 
-def _superseded(catalog, as_of: datetime.date) -> bool:
+def _superseded(catalog, as_of: str) -> bool:
+    """Return whether `catalog` is superseded on the ISO date `as_of`."""
     if not catalog.superseded_by:
         return False
-    return catalog.superseded_on is None or catalog.superseded_on <= as_of.isoformat()
+    return catalog.superseded_on is None or catalog.superseded_on <= as_of
 
 
-def _report_clause_state(ctx: Context, clause, literal: ast.StringLit, dated: set[str], control: ast.Control) -> None:
+def _report_clause_state(
+    ctx: Context, clause, literal: ast.StringLit, dated: set[str], control: ast.Control, as_of: str
+) -> None:
     catalog = ctx.catalogs.catalogs[clause.catalog]
     maps_successor = any(m.value.strip().upper().startswith(f"{catalog.superseded_by}:") for m in control.maps) if catalog.superseded_by else False
-    if _superseded(catalog, ctx.as_of) and not maps_successor:
+    if _superseded(catalog, as_of) and not maps_successor:
         since = f" since {catalog.superseded_on}" if catalog.superseded_on else ""
         ctx.report(
             warning("W206", f"`{clause.reference}` is from {catalog.prefix}, which is superseded by {catalog.superseded_by}{since}",
@@ -440,10 +450,10 @@ def _report_clause_state(ctx: Context, clause, literal: ast.StringLit, dated: se
         replaced = f"; its content is now in {clause.replaced_by}" if clause.replaced_by else ""
         ctx.report(warning("W208", f"clause `{clause.reference}` was deleted by a later amendment{replaced}", literal.span))
         return
-    if clause.applies_from and clause.applies_from > ctx.as_of.isoformat() and clause.reference not in dated:
+    if clause.applies_from and clause.applies_from > as_of and clause.reference not in dated:
         dated.add(clause.reference)
         ctx.report(
-            info("I207", f"obligations of `{clause.reference}` apply from {clause.applies_from}, after {ctx.as_of.isoformat()}",
+            info("I207", f"obligations of `{clause.reference}` apply from {clause.applies_from}, after {as_of}",
                  literal.span, "the control is evaluated as written; results before that date show readiness, not a legal duty")
         )
 

@@ -103,6 +103,7 @@ def _constructor(cls: type):
     return namespace["build"]
 
 
+_new_object = object.__new__
 _new_span = _constructor(Span)
 _new_name = _constructor(ast.Name)
 _new_string = _constructor(ast.StringLit)
@@ -140,8 +141,9 @@ class _Tokens:
         values: list[str] = []
         lines: list[int] = []
         columns: list[int] = []
+        ends: list[int] = []  # the column after the token's last character
         self.comments: list[tuple[str, int, int]] = []  # (text, line, column)
-        add_type, add_value, add_line, add_column = types.append, values.append, lines.append, columns.append
+        add_type, add_value, add_line, add_column, add_end = types.append, values.append, lines.append, columns.append, ends.append
         first_character = _FIRST_CHARACTER.get
         for number, line in enumerate(text.split("\n"), start=1):
             column = 1
@@ -166,12 +168,14 @@ class _Tokens:
                 add_line(number)
                 add_column(column)
                 column += len(value)
+                add_end(column)
         # Two END tokens, so the parser can look one token past the end without an IndexError.
         types += [END, END]
         values += ["", ""]
         lines += [0, 0]
         columns += [0, 0]
-        self.types, self.values, self.lines, self.columns = types, values, lines, columns
+        ends += [0, 0]
+        self.types, self.values, self.lines, self.columns, self.ends = types, values, lines, columns, ends
 
 
 def _numeric_type(value: str) -> str:
@@ -201,6 +205,7 @@ class _Parser:
         self.values = tokens.values
         self.lines = tokens.lines
         self.columns = tokens.columns
+        self.ends = tokens.ends
         self.file = file
 
     # Helpers
@@ -211,9 +216,15 @@ class _Parser:
 
     def span(self, first: int, last: int) -> Span:
         """Return the span from the start of token `first` to the end of token `last`."""
-        return _new_span(
-            self.file, self.lines[first], self.columns[first], self.lines[last], self.columns[last] + len(self.values[last])
-        )
+        # The body of _new_span, written out: the parser builds one span per node.
+        span = _new_object(Span)
+        fields = span.__dict__
+        fields["file"] = self.file
+        fields["line"] = self.lines[first]
+        fields["column"] = self.columns[first]
+        fields["end_line"] = self.lines[last]
+        fields["end_column"] = self.ends[last]
+        return span
 
     def name(self, index: int) -> ast.Name:
         if self.types[index] != NAME:
