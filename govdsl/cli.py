@@ -127,12 +127,16 @@ def compile_command(policies: tuple[str, ...], output: str | None, as_of: dateti
     from govdsl.compiler import compile_policies
     from govdsl.syntax.cache import collector_paused
 
-    plan, warnings = compile_policies(policies, as_of=day)
-    _print_diagnostics(warnings, plan.sources)
+    # The collector stays paused while the plan is alive: switched back on, it would soon
+    # scan the plan's millions of objects, which hold no reference cycles, for nothing.
     with collector_paused():
+        plan, warnings = compile_policies(policies, as_of=day)
+        sources = plan.sources
+        _print_diagnostics(warnings, sources)
         text = plan.to_json()
+        del plan
     _write(text, output)
-    cache.store(text, warnings, plan.sources)
+    cache.store(text, warnings, sources)
 
 
 def _write_utf8(data: memoryview, output: str | None) -> None:

@@ -124,8 +124,14 @@ def load_units(arguments: list[str]) -> list[Unit]:
             unit.imports.append((declaration, target))
             visit(target, stack + [display], declaration, False)
 
-    for argument in arguments:
-        visit(PurePosixPath(argument).as_posix() if not argument.startswith(SHIPPED_PREFIX) else argument, [], None, True)
+    try:
+        for argument in arguments:
+            visit(PurePosixPath(argument).as_posix() if not argument.startswith(SHIPPED_PREFIX) else argument, [], None, True)
+    finally:
+        # `visit` calls itself, so it and its closure form a reference cycle that holds every
+        # parsed AST. Breaking it lets reference counting free the ASTs with the units,
+        # instead of leaving them to a full run of the cyclic garbage collector.
+        visit = None  # noqa: F841
     if diagnostics:
         raise InvalidInputError(diagnostics, sources)
     return list(units.values())

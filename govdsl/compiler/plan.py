@@ -163,22 +163,35 @@ class Plan:
         return graph
 
     def to_dict(self) -> dict:
+        return self._document(copy=True)
+
+    def to_json(self) -> str:
+        # The writer writes a tuple as a list, which is all that the specs' to_dict changes,
+        # so the JSON text needs no copy of each spec.
+        return jsontext.dumps(self._document(copy=False)) + "\n"
+
+    def _document(self, copy: bool) -> dict:
+        """Return the plan as nested dicts: each spec as its to_dict, or without `copy` its own __dict__."""
+
+        def spec_fields(spec) -> dict:
+            return spec.to_dict() if copy else spec.__dict__
+
+        def record_fields(record) -> dict:
+            return dict(record.__dict__) if copy else record.__dict__
+
         nodes = [{"id": node, "kind": kind} for node, kind in sorted(self.nodes.items())]
         edges = [{"source": source, "target": target, "kind": kind} for (source, target), kind in sorted(self.edges.items())]
         return {
             "plan_version": PLAN_VERSION,
-            "policies": [dict(p.__dict__) for p in self.policies],
-            "params": [dict(self.params[key].__dict__) for key in sorted(self.params)],
-            "controls": [self.controls[key].to_dict() for key in sorted(self.controls)],
-            "checks": [self.checks[key].to_dict() for key in sorted(self.checks)],
+            "policies": [record_fields(p) for p in self.policies],
+            "params": [record_fields(self.params[key]) for key in sorted(self.params)],
+            "controls": [spec_fields(self.controls[key]) for key in sorted(self.controls)],
+            "checks": [spec_fields(self.checks[key]) for key in sorted(self.checks)],
             "reductions": [self.reductions[key].to_dict() for key in sorted(self.reductions)],
-            "clauses": [self.clauses[key].to_dict() for key in sorted(self.clauses)],
+            "clauses": [spec_fields(self.clauses[key]) for key in sorted(self.clauses)],
             "graph": {"nodes": nodes, "edges": edges},
             "evaluation_order": self.order,
         }
-
-    def to_json(self) -> str:
-        return jsontext.dumps(self.to_dict()) + "\n"
 
 
 def node_id(kind: str, name: str) -> str:
