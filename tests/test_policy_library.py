@@ -366,6 +366,7 @@ def test_policy_fields_are_complete(path, catalogs):
     assert policy.version and policy.description
     for control in plan.controls.values():
         assert control.title, control.id
+        assert control.description, control.id
         assert control.owner, control.id
         assert control.maps, control.id
         assert control.remediation, control.id
