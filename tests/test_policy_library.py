@@ -60,11 +60,11 @@ def value(entries, subject=SUBJECT, role="oversight_lead", as_of=AS_OF, metric=a
 
 
 def with_attestations(tmp_path: Path, entries: list[dict], source: Path = COMPAS_BUNDLE) -> Path:
-    """Copy a bundle (by default the COMPAS example) and append `attestations` to its bundle.yaml."""
+    """Copy a bundle (by default the COMPAS example) and replace the `attestations` of its bundle.yaml."""
     bundle = copy_bundle(tmp_path, source)
-    text = (bundle / "bundle.yaml").read_text(encoding="utf-8")
-    text += "\n" + yaml.safe_dump({"attestations": entries}, sort_keys=False)
-    (bundle / "bundle.yaml").write_text(text, encoding="utf-8")
+    manifest = yaml.safe_load((bundle / "bundle.yaml").read_text(encoding="utf-8"))
+    manifest["attestations"] = entries
+    (bundle / "bundle.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8")
     return bundle
 
 
@@ -482,9 +482,9 @@ def test_eu_policy_on_compas_is_honest():
 @pytest.mark.parametrize("path", LIBRARY_FILES, ids=lambda p: p.parent.name)
 def test_policy_runs_on_example_bundles(path, bundle):
     result = invoke("check", path, "--bundle", bundle, "--as-of", "2026-12-04", "--no-audit")
-    assert result.exit_code == 1, result.stderr  # no example bundle carries the attestations
+    assert result.exit_code in (0, 1), result.stderr  # a gate decision, not invalid input
     assert "Traceback" not in result.stderr
-    assert "Gate: BLOCKED" in result.stdout
+    assert "Gate: " in result.stdout
 
 
 def required_attestations(plan) -> list[tuple[str, str]]:
