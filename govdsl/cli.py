@@ -874,8 +874,16 @@ def audit_repair_command(log_file: str, yes: bool) -> None:
     from govdsl.audit.repair import repair_torn_line
 
     audit = _audit_log(log_file)
-    result = _audit_call(repair_torn_line, audit, lambda size: yes or click.confirm(
-        f"{log_file} ends in a torn line of {size} bytes. Remove it (a copy is kept)?", default=False, err=True))
+
+    def confirm(size: int) -> bool:
+        if yes:
+            return True
+        try:
+            return click.confirm(f"{log_file} ends in a torn line of {size} bytes. Remove it (a copy is kept)?", default=False, err=True)
+        except click.Abort:
+            return False  # no answer, such as a closed standard input: leave the log unchanged
+
+    result = _audit_call(repair_torn_line, audit, confirm)
     click.echo(result)
 
 
@@ -940,8 +948,17 @@ def lint_command(paths, output_format, select, ignore, fail_level, bundle_dir, a
     level = fail_level or settings.get("fail-level", "warning")
     if level not in ("error", "warning", "info"):
         raise click.UsageError(f"fail-level in [tool.govdsl.lint] is {level!r}; use error, warning or info")
+    unknown_keys = sorted(set(settings) - {"select", "ignore", "fail-level"})
+    if unknown_keys:
+        raise click.UsageError(f"unknown key(s) in [tool.govdsl.lint] of pyproject.toml: {', '.join(unknown_keys)}; use select, ignore, fail-level")
+    _check_rule_codes(chosen + skipped)
+    missing = [path for path in paths if not os.path.exists(path)]
+    if missing:
+        raise InvalidInputError([error("E501", f"`{path}` not found", help="pass policy files, waiver files or folders") for path in missing])
     roles = _bundle_roles(bundle_dir) if bundle_dir else None
     result = lint_paths(list(paths), chosen, skipped, roles, as_of.date() if as_of else None)
+    if not result.files:
+        raise InvalidInputError([error("E501", f"no .gov or *waiver*.yaml files in {', '.join(paths)}", help="pass policy files, waiver files or folders that contain them")])
     if output_format == "text":
         text = render_all(result.findings, result.sources) if result.findings else ""
         counts = {s: sum(1 for d in result.findings if d.severity.value == s) for s in ("error", "warning", "info")}
@@ -951,6 +968,15 @@ def lint_command(paths, output_format, select, ignore, fail_level, bundle_dir, a
         text = {"json": render_json, "sarif": render_sarif, "github": render_github}[output_format](result.findings)
     _write(text, output)
     sys.exit(EXIT_FINDING if result.fails(level) else EXIT_OK)
+
+
+def _check_rule_codes(codes: tuple[str, ...]) -> None:
+    """Reject a code or prefix that matches no rule, so a typo cannot silence lint."""
+    from govdsl.lint.rules import RULES
+
+    unknown = [code for code in codes if not any(rule.startswith(code) for rule in RULES) and not code[:1] in ("E", "W", "I")]
+    if unknown:
+        raise click.UsageError(f"no lint rule matches {', '.join(unknown)}; `govdsl rule` lists the rules")
 
 
 def _bundle_roles(bundle_dir: str) -> set[str]:

@@ -368,3 +368,15 @@ def test_environment_and_pyproject_choose_the_log(tmp_path, monkeypatch):
     monkeypatch.setenv("GOVDSL_AUDIT_LOG", "env.jsonl")
     assert str(log_path(None, {"audit_log": "logs/a.jsonl"})) == "env.jsonl"
     assert str(log_path("option.jsonl", {})) == "option.jsonl"
+
+
+def test_repair_without_an_answer_leaves_the_log(tmp_path):
+    audit = AuditLog(tmp_path / "audit.jsonl")
+    audit.append({"number": 0})
+    with open(audit.path, "ab") as handle:
+        handle.write(b'{"torn')
+    result = CliRunner().invoke(main, ["audit", "repair", str(audit.path)], input="")
+    assert result.exit_code == 2
+    assert "repair cancelled" in result.stderr
+    assert "internal error" not in result.stderr
+    assert audit.path.read_bytes().endswith(b'{"torn')

@@ -169,3 +169,13 @@ def test_cli_rejects_bad_baseline_options(tmp_path):
         main, ["check", str(policy), "--bundle", bundle, "--baseline", "x.json", "--regression-tolerance", "-1"]
     )
     assert negative.exit_code == 2
+
+
+def test_gate_line_names_regressions(runs):
+    from govdsl.report.text import render_text
+
+    baseline, after = runs
+    compared = compare_with_baseline(after, baseline, "before.json", tolerance=0.2, fail_on_regression=True)
+    text = render_text(compared)
+    assert "Gate: BLOCKED by 2 regression(s) against the baseline" in text
+    assert "control(s): \n" not in text

@@ -240,3 +240,25 @@ def test_lint_imports_no_numeric_library():
     ) % str(COMPAS_POLICY)
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert completed.stdout.strip().splitlines()[-1] == "loaded:"
+
+
+def test_typo_in_select_and_unknown_config_key(tmp_path, monkeypatch):
+    path = write(tmp_path, CONTROL_WITHOUT_OWNER % "")
+    typo = CliRunner().invoke(main, ["lint", path, "--select", "Z9"])
+    assert typo.exit_code == 2
+    assert "no lint rule matches Z9" in typo.stderr
+    (tmp_path / "pyproject.toml").write_text('[tool.govdsl.lint]\nselct = ["L4"]\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    unknown = CliRunner().invoke(main, ["lint", path])
+    assert unknown.exit_code == 2
+    assert "unknown key(s) in [tool.govdsl.lint]" in unknown.stderr
+
+
+def test_missing_paths_and_empty_folders_are_usage_errors(tmp_path):
+    missing = CliRunner().invoke(main, ["lint", str(tmp_path / "none.gov")])
+    assert missing.exit_code == 2
+    assert "not found" in missing.stderr
+    (tmp_path / "empty").mkdir()
+    empty = CliRunner().invoke(main, ["lint", str(tmp_path / "empty")])
+    assert empty.exit_code == 2
+    assert "no .gov or *waiver*.yaml files" in empty.stderr

@@ -288,3 +288,16 @@ def test_cli_applies_waivers_and_reports_them(tmp_path):
     duplicate = write_waivers(tmp_path, [waiver("failing_soft")], "b.yaml")
     both = CliRunner().invoke(main, arguments + ["--waivers", str(duplicate)])
     assert both.exit_code == 2 and "is used in both" in both.stderr
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "1e999", "Infinity"])
+def test_non_finite_parameter_values_rejected(tmp_path, value):
+    policy = write_policy(tmp_path, 'policy p {\n  param gap: number = 0.1\n  control c { check true_positive_rate_difference(by = "group") <= gap }\n}\n')
+    bundle = make_bundle(tmp_path, DATA)
+    result = CliRunner().invoke(main, ["check", str(policy), "--bundle", str(bundle), "--param", f"gap={value}", "--no-audit"])
+    assert result.exit_code == 2
+    assert "E702" in result.stderr
+    params_file = tmp_path / "params.yaml"
+    params_file.write_text("gap: .inf\n", encoding="utf-8")
+    from_file = CliRunner().invoke(main, ["check", str(policy), "--bundle", str(bundle), "--params", str(params_file), "--no-audit"])
+    assert from_file.exit_code == 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import difflib
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,11 +45,14 @@ def parse_value(text, type_name: str):
     """Convert a value from the command line (text) or a parameters file (YAML) to a parameter's type."""
     if type_name == "number":
         if isinstance(text, (int, float)) and not isinstance(text, bool):
-            return float(text)
-        raw = str(text).strip()
-        if raw.endswith("%"):
-            return float(raw[:-1]) / 100.0
-        return float(raw)
+            number = float(text)
+        else:
+            raw = str(text).strip()
+            number = float(raw[:-1]) / 100.0 if raw.endswith("%") else float(raw)
+        # inf and nan compare as always true or always false, so they would decide a gate by themselves.
+        if not math.isfinite(number):
+            raise ValueError("expected a finite number, not infinity or NaN")
+        return number
     if type_name == "bool":
         if isinstance(text, bool):
             return text

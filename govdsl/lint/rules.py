@@ -678,7 +678,7 @@ def fairness_without_min_group_size(context):
             named = {a.name.value for a in expression.arguments if a.name is not None}
             if "min_group_size" not in named:
                 yield finding("L501", f"`{declaration.name}` compares groups without `min_group_size`", expression.span,
-                              "add `min_group_size = 30` (or the size your sampling error allows)")
+                              "add `min_group_size = 30` (or the size your sampling error allows); add `exclude_small = true` as well to decide on the larger groups and list the small ones")
 
 
 @rule(

@@ -129,6 +129,7 @@ def _check(plan: p.Plan, bundle, check: CheckResult) -> dict:
         "comparisons": list(check.comparisons),
         "failing_groups": list(check.failing_groups),
         "groups": [g.to_dict() for g in check.groups],
+        "excluded_groups": list(check.excluded_groups),
         "details": dict(check.details),
         "requirement": check.requirement,
         "evidence": _evidence(plan, bundle, spec),
@@ -207,9 +208,12 @@ def render_explanation_text(explanation: dict) -> str:
         if check["comparison"]:
             lines.append(f"  threshold: {check['comparison']['operator']} {_number(check['comparison']['threshold'])}")
         for group in check["groups"]:
-            values = ", ".join(f"{name} {_number(value) if value is not None else 'undefined'}" for name, value in group["values"].items())
+            values = ", ".join(_group_value(group, name, value) for name, value in group["values"].items())
             label = ", ".join(f"{k}={v}" for k, v in group["group"].items())
             lines.append(f"    {label} (n = {group['n']}): {values}")
+        for left_out in check["excluded_groups"]:
+            label = ", ".join(f"{k}={v}" for k, v in left_out["group"].items())
+            lines.append(f"    {label} (n = {left_out['n']}): left out, below the minimum group size")
         lines.append(f"  why: {check['message']}")
         if check["to_pass"]:
             lines.append(f"  to pass: {check['to_pass']}")
@@ -223,9 +227,20 @@ def render_explanation_text(explanation: dict) -> str:
 
 def _interval(details: dict) -> str:
     interval = details.get("interval") if isinstance(details, dict) else None
-    if isinstance(interval, dict) and interval.get("lower") is not None and interval.get("upper") is not None:
-        return f" [{_number(interval['lower'])}, {_number(interval['upper'])}]"
+    if isinstance(interval, dict) and interval.get("low") is not None and interval.get("high") is not None:
+        confidence = details.get("confidence", 0.95)
+        method = f", {interval['method']}" if interval.get("method") else ""
+        return f" ({confidence:.0%} interval [{_number(interval['low'])}, {_number(interval['high'])}]{method})"
     return ""
+
+
+def _group_value(group: dict, name: str, value) -> str:
+    if value is None:
+        return f"{name} undefined"
+    bounds = (group.get("intervals") or {}).get(name)
+    if isinstance(bounds, dict) and bounds.get("low") is not None and bounds.get("high") is not None:
+        return f"{name} {_number(value)} [{_number(bounds['low'])}, {_number(bounds['high'])}]"
+    return f"{name} {_number(value)}"
 
 
 def _tree_lines(tree: list[dict], indent: str) -> list[str]:

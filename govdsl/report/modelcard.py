@@ -139,8 +139,8 @@ def _value(value) -> str:
 def _interval_text(values: dict, name: str, group: dict) -> str:
     intervals = group.get("intervals") or {}
     bounds = intervals.get(name) if isinstance(intervals, dict) else None
-    if isinstance(bounds, dict) and bounds.get("lower") is not None and bounds.get("upper") is not None:
-        return f"{_value(values[name])} [{_value(bounds['lower'])}, {_value(bounds['upper'])}]"
+    if isinstance(bounds, dict) and bounds.get("low") is not None and bounds.get("high") is not None:
+        return f"{_value(values[name])} [{_value(bounds['low'])}, {_value(bounds['high'])}]"
     return _value(values[name])
 
 
@@ -159,6 +159,10 @@ def _results_sections(results: dict, metrics: Section, analyses: Section, caveat
     for control, check in checks:
         analyses.heading(f"{check['source']} ({check['status']})")
         summary = f"Value {_value(check.get('value'))}"
+        interval = (check.get("details") or {}).get("interval")
+        if isinstance(interval, dict) and interval.get("low") is not None and interval.get("high") is not None:
+            confidence = (check.get("details") or {}).get("confidence", 0.95)
+            summary += f", {confidence:.0%} interval [{_value(interval['low'])}, {_value(interval['high'])}] ({interval.get('method', 'interval')})"
         if check.get("reason"):
             summary += f": {check['reason']}"
         analyses.paragraph(summary + ".")

@@ -201,7 +201,10 @@ def render_text(results: Results) -> str:
     if gate.passed:
         lines.append(f"Gate: PASSED ({counts})")
     else:
-        lines.append(f"Gate: BLOCKED by {len(gate.blocking_controls)} control(s): {', '.join(gate.blocking_controls)}")
+        if gate.blocking_controls:
+            lines.append(f"Gate: BLOCKED by {len(gate.blocking_controls)} control(s): {', '.join(gate.blocking_controls)}")
+        else:
+            lines.append(f"Gate: BLOCKED by {len(gate.regressions)} regression(s) against the baseline")
         lines.append(f"      controls: {counts}")
     for regression in gate.regressions:
         lines.append(f"      regression (--fail-on-regression): {regression}")
