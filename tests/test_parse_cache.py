@@ -63,7 +63,10 @@ def parse_calls(monkeypatch):
 
 
 def entries(folder: Path) -> list[Path]:
-    return sorted(folder.glob("*.pickle")) if folder.is_dir() else []
+    """Return the parse cache entries of a folder; the validated catalogs are cached beside them."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob("*.pickle") if not p.name.startswith("catalogs-"))
 
 
 def spans(module) -> list[object]:
