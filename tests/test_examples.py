@@ -227,7 +227,7 @@ def test_adult_drift_matches_scipy(adult_results):
 
 
 def test_adult_drift_comes_from_sampling():
-    """The current rows are younger by construction; the held-out evaluation rows are not."""
+    """The current rows are younger by construction, while the held-out evaluation rows are not."""
     predictions = pd.read_csv(ADULT / "predictions.csv")
     reference = pd.read_csv(ADULT / "reference.csv")
     current = pd.read_csv(ADULT / "current.csv")
@@ -357,7 +357,7 @@ def test_german_decision_follows_cost_matrix():
 
 
 def rebuild_german_source(folder: Path) -> Path:
-    """Write german.data back from the committed datasets, which hold every source field."""
+    """Write german.data back from the committed datasets, which contain every source field."""
     rows = pd.concat(
         [pd.read_csv(GERMAN / "training.csv", dtype=str), pd.read_csv(GERMAN / "predictions.csv", dtype=str)]
     )
