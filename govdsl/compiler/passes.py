@@ -513,7 +513,7 @@ def _requires_cycles(ctx: Context) -> list[list[str]]:
             targets.setdefault(source, []).append(target)
     if not targets:
         return []
-    # networkx takes about 0.2 s to import, so only policies with `requires` load it. The edges
+    # networkx takes about 0.4 s to import, so only policies with `requires` load it. The edges
     # go in node order, as iterating a networkx graph's edges gives them, which decides the
     # order of cycles whose sorted node lists are equal.
     import networkx as nx

@@ -154,7 +154,7 @@ class Plan:
     @cached_property
     def graph(self) -> nx.DiGraph:
         """The dependency graph as a networkx DiGraph whose nodes and edges carry a `kind` attribute."""
-        # networkx takes about 0.2 s to import, so only a caller that needs the graph loads it.
+        # networkx takes about 0.4 s to import, so only a caller that needs the graph loads it.
         import networkx as nx
 
         graph = nx.DiGraph()

@@ -25,7 +25,7 @@ def parse(text: str, file: str = "<string>") -> ast.Module:
     module = parse_fast_or_none(text, file)
     if module is not None:
         return module
-    # Lark takes about 0.2 s to import and build the parser, so only a fallback pays for it.
+    # Importing Lark and building the parser take about 0.6 s, so only a fallback pays for it.
     from govdsl.syntax.lark_parser import parse_lark
 
     return parse_lark(text, file)
