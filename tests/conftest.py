@@ -12,6 +12,14 @@ os.environ.setdefault("GOVDSL_CACHE_DIR", tempfile.mkdtemp(prefix="govdsl-test-c
 # `govdsl check` appends to an audit log; keep the records of test runs out of the working directory.
 os.environ.setdefault("GOVDSL_AUDIT_LOG", os.path.join(tempfile.mkdtemp(prefix="govdsl-test-audit-"), "audit.jsonl"))
 
+from hypothesis import settings
+
+# CI runs the property tests with a fixed seed, so a red build always reproduces; local runs
+# keep exploring new examples.
+settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI") or os.environ.get("GOVDSL_REQUIRE_BROWSER"):
+    settings.load_profile("ci")
+
 from govdsl.evidence import load_bundle
 from support import make_bundle
 
