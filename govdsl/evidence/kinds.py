@@ -22,6 +22,11 @@ from collections.abc import Callable
 
 REDUCTION_KINDS: dict[str, str] = {
     "group_confusion": "govdsl.evidence.reductions:reduce_for_plan",
+    "model_card_sections": "govdsl.evidence.model_card:reduce_card_sections",
+    "model_card_metadata": "govdsl.evidence.model_card:reduce_card_metadata",
+    "approvals": "govdsl.evidence.approvals:reduce_approvals",
+    "approval_age": "govdsl.evidence.approvals:reduce_approval_age",
+    "attestations": "govdsl.evidence.attestations:reduce_attestations",
     "column_profile": "govdsl.evidence.quality_reductions:reduce_column_profile",
     "schema_profile": "govdsl.evidence.quality_reductions:reduce_schema_profile",
     "duplicate_rows": "govdsl.evidence.quality_reductions:reduce_duplicate_rows",
@@ -30,11 +35,6 @@ REDUCTION_KINDS: dict[str, str] = {
     "reported_metrics": "govdsl.evidence.quality_reductions:reduce_reported_metrics",
     "drift_histograms": "govdsl.evidence.histograms:reduce_drift",
     "favorable_confusion": "govdsl.evidence.favorable:reduce_favorable",
-    "model_card_sections": "govdsl.evidence.model_card:reduce_card_sections",
-    "model_card_metadata": "govdsl.evidence.model_card:reduce_card_metadata",
-    "approvals": "govdsl.evidence.approvals:reduce_approvals",
-    "approval_age": "govdsl.evidence.approvals:reduce_approval_age",
-    "attestations": "govdsl.evidence.attestations:reduce_attestations",
     "score_counts": "govdsl.evidence.score_reductions:reduce_scores",
     "probability_counts": "govdsl.evidence.score_reductions:reduce_probabilities",
     "regression_sums": "govdsl.evidence.score_reductions:reduce_regression",

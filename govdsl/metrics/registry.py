@@ -11,7 +11,7 @@ from govdsl.metrics.families import attestation, documentation, drift, fairness,
 
 __all__ = ["BOOL", "FEATURES", "NUMBER", "REGISTRY", "STRING", "MetricDeclaration", "Parameter", "get_metric"]
 
-_FAMILIES = (fairness, scores, regression, documentation, process, drift, quality, integrity, attestation)
+_FAMILIES = (fairness, scores, regression, drift, quality, integrity, documentation, process, attestation)
 
 
 def _collect() -> dict[str, MetricDeclaration]:
