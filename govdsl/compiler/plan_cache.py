@@ -23,9 +23,11 @@ one. An entry is JSON and text, never code. A missing, truncated, damaged or sta
 entry is a miss: govdsl compiles and replaces it. The output's length and SHA-256
 are checked before use.
 
-NOTE: editing a file that a running compile has already read can store an entry whose
-digest describes the new text but whose output comes from the old one. The next
-compile of the same files then uses that entry until one of them changes again.
+The policy digests are those of the texts the compile read, so a policy file edited
+during a compile makes the next lookup miss. NOTE: the environment digest is taken
+before the compile. If a catalog or a govdsl source file changes while a compile runs,
+the entry pairs the earlier digest with output that may come from the changed file.
+A later lookup uses it only if that file is changed back to its earlier content.
 """
 
 from __future__ import annotations
