@@ -50,7 +50,8 @@ def test_changes_are_classified(runs):
     changes = {c["id"]: c["change"] for c in compared.baseline["controls"]}
     assert changes == {"p.gap": "unchanged", "p.accurate": "newly_failing", "p.floor": "unchanged"}
     moves = {m["check"]: m for m in compared.baseline["metrics"]}
-    assert moves["p.gap.1"]["before"] == 0.0 and moves["p.gap.1"]["after"] == 0.5
+    assert moves["p.gap.1"]["before"] == 0.0
+    assert moves["p.gap.1"]["after"] == 0.5
     assert moves["p.gap.1"]["worsened"] is True
     assert moves["p.accurate.1"]["delta"] == pytest.approx(-0.125)
     assert moves["p.accurate.1"]["worsened"] is True
@@ -162,9 +163,12 @@ def test_cli_rejects_bad_baseline_options(tmp_path):
     policy = write_policy(tmp_path, POLICY)
     bundle = str(make_bundle(tmp_path, AFTER))
     alone = CliRunner().invoke(main, ["check", str(policy), "--bundle", bundle, "--fail-on-regression"])
-    assert alone.exit_code == 2 and "needs --baseline" in alone.stderr
+    assert alone.exit_code == 2
+    assert "needs --baseline" in alone.stderr
     missing = CliRunner().invoke(main, ["check", str(policy), "--bundle", bundle, "--baseline", str(tmp_path / "none.json")])
-    assert missing.exit_code == 2 and "E807" in missing.stderr and "Controls" not in missing.stdout
+    assert missing.exit_code == 2
+    assert "E807" in missing.stderr
+    assert "Controls" not in missing.stdout
     negative = CliRunner().invoke(
         main, ["check", str(policy), "--bundle", bundle, "--baseline", "x.json", "--regression-tolerance", "-1"]
     )

@@ -189,7 +189,8 @@ def test_refused_waivers_are_reported_not_applied(tmp_path):
     assert "allowed: risk_officer, cro" in reasons["W-role"]
     assert "did you mean `p.failing_soft`" in reasons["W-typo"]
     controls = by_id(results)
-    assert controls["failing_hard"].status == "fail" and controls["failing_hard"].blocks_gate
+    assert controls["failing_hard"].status == "fail"
+    assert controls["failing_hard"].blocks_gate
     assert controls["failing_soft"].status == "fail"
 
 
@@ -209,7 +210,8 @@ def test_results_with_waivers_match_the_schema(tmp_path):
     schema = json.loads(RESULTS_SCHEMA.read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator(schema).validate(document)
     applied = next(c for c in document["controls"] if c["id"] == "p.failing_soft")["waiver"]
-    assert applied["ticket"] == "GOV-7" and applied["compensating_controls"] == ["Manual review"]
+    assert applied["ticket"] == "GOV-7"
+    assert applied["compensating_controls"] == ["Manual review"]
 
 
 # Malformed files are invalid input: every problem at once, each with its line.
@@ -258,7 +260,8 @@ def test_bad_control_id_and_date_format(tmp_path):
 
 def test_yaml_syntax_error_has_position(tmp_path):
     (diagnostic,) = load_text(tmp_path, "waivers_version: 1\nwaivers: [\n")
-    assert diagnostic.code == "E802" and diagnostic.span is not None
+    assert diagnostic.code == "E802"
+    assert diagnostic.span is not None
 
 
 def test_cli_rejects_malformed_waivers_before_evaluating(tmp_path):
@@ -268,9 +271,11 @@ def test_cli_rejects_malformed_waivers_before_evaluating(tmp_path):
     bad.write_text("waivers_version: 2\nwaivers: []\n", encoding="utf-8")
     result = CliRunner().invoke(main, ["check", str(policy), "--bundle", str(bundle), "--waivers", str(bad)])
     assert result.exit_code == 2
-    assert "E803" in result.stderr and "Controls" not in result.stdout
+    assert "E803" in result.stderr
+    assert "Controls" not in result.stdout
     missing = CliRunner().invoke(main, ["check", str(policy), "--bundle", str(bundle), "--waivers", str(tmp_path / "none.yaml")])
-    assert missing.exit_code == 2 and "E801" in missing.stderr
+    assert missing.exit_code == 2
+    assert "E801" in missing.stderr
 
 
 def test_cli_applies_waivers_and_reports_them(tmp_path):
@@ -287,7 +292,8 @@ def test_cli_applies_waivers_and_reports_them(tmp_path):
     assert "expired on 2026-09-30" in expired.stdout
     duplicate = write_waivers(tmp_path, [waiver("failing_soft")], "b.yaml")
     both = CliRunner().invoke(main, arguments + ["--waivers", str(duplicate)])
-    assert both.exit_code == 2 and "is used in both" in both.stderr
+    assert both.exit_code == 2
+    assert "is used in both" in both.stderr
 
 
 @pytest.mark.parametrize("value", ["inf", "-inf", "nan", "1e999", "Infinity"])
