@@ -296,7 +296,7 @@ def check_command(
 
 
 def _audit_settings() -> dict:
-    from govdsl.audit.record import configured_settings
+    from govdsl.settings import configured_settings
 
     try:
         return configured_settings()
@@ -903,7 +903,7 @@ def audit_show_command(log_file: str, model_id: str | None, since: datetime.date
 
 
 def _lint_settings() -> dict:
-    from govdsl.audit.record import configured_settings
+    from govdsl.settings import configured_settings
 
     try:
         settings = configured_settings().get("lint", {})

@@ -6,6 +6,8 @@ import datetime
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from govdsl.compiler import compile_policies, load_units
 from govdsl.compiler.plan import CHECK, CLAUSE, CONTROL, REDUCTION
@@ -201,3 +203,16 @@ def test_future_clause_info_until_date(tmp_path):
     assert before[0].severity.value == "info"
     assert "2027-12-02" in before[0].message
     assert on_the_day == []
+
+
+@settings(max_examples=300)
+@given(st.dictionaries(st.sampled_from("abcdef"), st.lists(st.sampled_from("abcdef"), unique=True, max_size=4), max_size=6))
+def test_requires_cycle_test_agrees_with_networkx(successors):
+    import networkx as nx
+
+    from govdsl.compiler.passes import _has_cycle
+
+    graph = nx.DiGraph()
+    graph.add_nodes_from(successors)
+    graph.add_edges_from((source, target) for source, targets in successors.items() for target in targets)
+    assert _has_cycle(successors) == (not nx.is_directed_acyclic_graph(graph))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -240,6 +241,21 @@ def test_lint_imports_no_numeric_library():
     ) % str(COMPAS_POLICY)
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert completed.stdout.strip().splitlines()[-1] == "loaded:"
+
+
+def test_lint_of_shipped_policies_loads_no_graph_or_yaml_library_once_catalogs_are_cached(tmp_path):
+    # The shipped policies use `requires` without a cycle, so networkx has nothing to report.
+    code = (
+        "import sys\nfrom govdsl.cli import main\n"
+        "try:\n    main(['lint', %r, '--fail-level', 'error'])\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+        "print('loaded:' + ','.join(m for m in ('networkx', 'yaml', 'jsonschema') if m in sys.modules))\n"
+    ) % str(REPO / "policies")
+    env = dict(os.environ, GOVDSL_CACHE_DIR=str(tmp_path / "cache"))
+    env.pop("GOVDSL_NO_CACHE", None)
+    first = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    second = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert first.stdout.strip().splitlines()[-1] == "loaded:yaml,jsonschema"
+    assert second.stdout.strip().splitlines()[-1] == "loaded:"
 
 
 def test_typo_in_select_and_unknown_config_key(tmp_path, monkeypatch):

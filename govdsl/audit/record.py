@@ -7,7 +7,6 @@ import getpass
 import hashlib
 import os
 import socket
-import tomllib
 from pathlib import Path
 
 RECORD_FORMAT = "govdsl-audit-record/1"
@@ -25,20 +24,6 @@ CI_VARIABLES = (
     "CIRCLECI", "CIRCLE_BUILD_NUM", "CIRCLE_SHA1",
     "TF_BUILD", "BUILD_BUILDID", "BUILD_SOURCEVERSION",
 )
-
-
-def configured_settings(directory: Path | None = None) -> dict:
-    """Return `[tool.govdsl]` of pyproject.toml in `directory` (default: the working directory), or {}."""
-    path = (directory or Path.cwd()) / "pyproject.toml"
-    try:
-        with open(path, "rb") as handle:
-            data = tomllib.load(handle)
-    except FileNotFoundError:
-        return {}
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ValueError(f"cannot read `{path}`: {exc}") from None
-    settings = data.get("tool", {}).get("govdsl", {})
-    return settings if isinstance(settings, dict) else {}
 
 
 def log_path(option: str | None, settings: dict) -> Path:

@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from govdsl import resources
 from govdsl.catalog.model import Catalog
 from govdsl.diagnostics import Diagnostic, error
@@ -52,9 +50,11 @@ class Crosswalk:
 
 def load_crosswalk_file(path: Path, catalogs: dict[str, Catalog]) -> Crosswalk:
     """Load one crosswalk; every endpoint must exist in its catalog and every row must name a source."""
+    import yaml
+
     name = str(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except (OSError, yaml.YAMLError) as exc:
         raise InvalidInputError([error("E611", f"cannot read crosswalk `{name}`: {exc}")]) from None
     import jsonschema

@@ -6,22 +6,22 @@ import logging
 from functools import cache
 from pathlib import Path
 
-import yaml
-
 from govdsl import resources
 from govdsl.catalog.crosswalk import load_crosswalk_file
 from govdsl.catalog.model import Catalog, CatalogSet, Clause
 from govdsl.diagnostics import Diagnostic, error
 from govdsl.errors import InvalidInputError
-from govdsl.yamlfiles import stringify_dates
 
 log = logging.getLogger("govdsl")
 
 
-
-
 def load_catalog_file(path: Path) -> Catalog:
     """Load one catalog file; raise InvalidInputError naming the file and key of each problem."""
+    # PyYAML and jsonschema load only when a catalog is read, not when the cache has it.
+    import yaml
+
+    from govdsl.yamlfiles import stringify_dates
+
     name = str(path)
     try:
         # libyaml's loader, where installed, reads the catalogs several times faster.
