@@ -44,6 +44,26 @@ class Dataset:
     format: str = "csv"  # "csv" or "parquet"
     # Columns that drift metrics compare, as (column, "numeric" or "categorical") pairs.
     feature_types: tuple[tuple[str, str], ...] = ()
+    # Names that policies use for columns of the file under other names, as (name, column) pairs.
+    aliases: tuple[tuple[str, str], ...] = ()
+
+    def column_in_file(self, name: str) -> str:
+        """Return the file's column that `name` refers to: the aliased column, else `name` itself."""
+        for alias, column in self.aliases:
+            if alias == name:
+                return column
+        return name
+
+    def has_column(self, name: str) -> bool:
+        """Return whether `name` is a column of the file or an alias of one."""
+        return name in self.columns or any(alias == name for alias, _ in self.aliases)
+
+    def column_names(self) -> str:
+        """Return the file's columns and the aliases, for messages."""
+        names = ", ".join(self.columns)
+        if self.aliases:
+            names += "; aliases: " + ", ".join(f"{alias} (column {column})" for alias, column in self.aliases)
+        return names
 
 
 @dataclass(frozen=True)
@@ -188,6 +208,26 @@ def _load_dataset(root: Path, display: str, index: int, raw: dict, problems: Yam
         )
         return None
 
+    aliases = raw.get("aliases") if isinstance(raw.get("aliases"), dict) else {}
+    for alias, column in aliases.items():
+        if not isinstance(column, str):
+            continue
+        if column not in columns:
+            problems.add(
+                "E407",
+                f"dataset `{raw['name']}`: column `{column}` named by alias `{alias}` is not in `{raw['path']}`",
+                key + ["aliases", alias],
+                f"columns in the file: {', '.join(columns)}",
+            )
+        elif alias in columns and alias != column:
+            problems.add(
+                "E414",
+                f"dataset `{raw['name']}`: alias `{alias}` is also a column of `{raw['path']}`",
+                key + ["aliases", alias],
+                f"a check naming `{alias}` would be ambiguous; rename the alias, or drop it to read the column `{alias}`",
+            )
+    visible = set(columns) | {alias for alias, column in aliases.items() if isinstance(column, str)}
+
     declared: list[tuple[list[str | int], str]] = []
     for field_name in ("label_column", "prediction_column", "score_column"):
         if isinstance(raw.get(field_name), str):
@@ -200,12 +240,13 @@ def _load_dataset(root: Path, display: str, index: int, raw: dict, problems: Yam
     for feature in feature_types:
         declared.append((key + ["features", feature], feature))
     for column_key, column in declared:
-        if column not in columns:
+        if column not in visible:
+            named = ", ".join(columns) + (f"; aliases: {', '.join(aliases)}" if aliases else "")
             problems.add(
                 "E407",
                 f"dataset `{raw['name']}`: column `{column}` declared at `{key_text(column_key)}` is not in `{raw['path']}`",
                 column_key,
-                f"columns in the file: {', '.join(columns)}",
+                f"columns in the file: {named}; a column with another name can be given this name under `aliases`",
             )
 
     digest = file_sha256(path)
@@ -233,6 +274,7 @@ def _load_dataset(root: Path, display: str, index: int, raw: dict, problems: Yam
         declared_sha256=raw.get("sha256") if isinstance(raw.get("sha256"), str) else None,
         format=data_format,
         feature_types=tuple((column, kind) for column, kind in feature_types.items() if isinstance(kind, str)),
+        aliases=tuple((alias, column) for alias, column in aliases.items() if isinstance(column, str) and alias != column),
     )
 
 

@@ -170,13 +170,13 @@ def _declared_types(columns: list[str], reference: Dataset, current: Dataset) ->
             )
         types[column] = next(iter(found.values()))
     for dataset in (reference, current):
-        absent = [column for column in columns if column not in dataset.columns]
+        absent = [column for column in columns if not dataset.has_column(column)]
         if absent:
             names = ", ".join(f"`{column}`" for column in absent)
             raise EvidenceInvalid(
                 f"feature {names} is not a column of `{dataset.relative_path}` (dataset `{dataset.name}`)",
                 f"add the column to the file, or compare only columns that both datasets hold; columns in the"
-                f" file: {', '.join(dataset.columns)}",
+                f" file: {dataset.column_names()}",
             )
     return types
 

@@ -115,11 +115,11 @@ def selected_columns(dataset: Dataset, spec) -> list[str]:
     """Return the columns a check reads: its `columns` argument (default: all) without its `exclude`."""
     named = list(spec.option("columns") or ())
     excluded = list(spec.option("exclude") or ())
-    unknown = [name for name in named + excluded if name not in dataset.columns]
+    unknown = [name for name in named + excluded if not dataset.has_column(name)]
     if unknown:
         names = ", ".join(f"`{name}`" for name in unknown)
         raise EvidenceMissing(
-            f"dataset `{dataset.name}` has no column {names} (columns: {', '.join(dataset.columns)})"
+            f"dataset `{dataset.name}` has no column {names} (columns: {dataset.column_names()})"
         )
     columns = named or list(dataset.columns)
     return [name for name in columns if name not in excluded]
@@ -626,7 +626,7 @@ def reduce_group_shares(datasets: dict[str, Dataset], spec, chunk_rows: int = DE
     manifest = read_manifest(dataset)
     entry, key = _population_declaration(dataset, manifest, feature)
     values, given_as = _population_values(entry, key, manifest)
-    if feature not in dataset.columns:
+    if not dataset.has_column(feature):
         raise EvidenceInvalid(
             f"column `{feature}` of the population shares at `{key}` is not in `{dataset.relative_path}`",
             f"columns in the file: {', '.join(dataset.columns)}",

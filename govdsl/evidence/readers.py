@@ -38,17 +38,26 @@ def read_chunks(dataset: Dataset, columns: Sequence[str], chunk_rows: int = DEFA
     Raises EvidenceReadError when a column is not in the file or the file cannot be read.
     """
     wanted = list(dict.fromkeys(columns))
-    absent = [name for name in wanted if name not in dataset.columns]
+    absent = [name for name in wanted if not dataset.has_column(name)]
     if absent:
         names = ", ".join(f"`{name}`" for name in absent)
         raise EvidenceReadError(
-            f"column {names} is not in `{dataset.relative_path}` (columns in the file: {', '.join(dataset.columns)});"
+            f"column {names} is not in `{dataset.relative_path}` (columns in the file: {dataset.column_names()});"
             f" declare the column at `{dataset.key}` in bundle.yaml and add it to the file"
         )
+    in_file = [dataset.column_in_file(name) for name in wanted]
+    read = list(dict.fromkeys(in_file))
     if dataset.format == "parquet":
-        yield from _parquet_chunks(dataset, wanted, chunk_rows)
+        chunks = _parquet_chunks(dataset, read, chunk_rows)
     else:
-        yield from _csv_chunks(dataset, wanted, chunk_rows)
+        chunks = _csv_chunks(dataset, read, chunk_rows)
+    if in_file == wanted:
+        yield from chunks
+        return
+    # Aliased columns arrive under the requested names. A column requested by its own
+    # name and by an alias arrives twice.
+    for chunk in chunks:
+        yield pd.DataFrame({name: chunk[column] for name, column in zip(wanted, in_file)}, index=chunk.index)
 
 
 def _csv_chunks(dataset: Dataset, columns: list[str], chunk_rows: int) -> Iterator[pd.DataFrame]:

@@ -234,10 +234,10 @@ def _score_column(dataset: Dataset, spec) -> str:
             f"dataset `{dataset.name}` declares no `score_column`; declare one in bundle.yaml"
             ' or name a column with `score_column = "..."` in the check'
         )
-    if column not in dataset.columns:
+    if not dataset.has_column(column):
         raise EvidenceMissing(
             f"column `{column}` is not in `{dataset.relative_path}` of dataset `{dataset.name}`"
-            f" (columns: {', '.join(dataset.columns)})"
+            f" (columns: {dataset.column_names()})"
         )
     return column
 
