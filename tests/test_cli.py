@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import subprocess
 import sys
 
@@ -48,6 +49,13 @@ def test_check_text_shows_group_values(compas_text):
     assert "race=African-American  3175  0.4234 [0.3987, 0.4484] (641/1514)" in out
     assert "race=Caucasian         2103  0.2201 [0.1983, 0.2436] (282/1281)" in out
     assert "remediation: Examine why defendants who did not reoffend" in out
+
+
+def test_check_text_aligns_group_rates(compas_text):
+    rows = [line for line in compas_text.stdout.splitlines() if line.lstrip().startswith("race=") and "/" in line]
+    starts = {re.search(r"\d  (\d\.\d{4} \[)", row).start(1) for row in rows}
+    assert len(rows) == 18
+    assert len(starts) == 1
 
 
 def test_check_text_has_clause_matrix(compas_text):

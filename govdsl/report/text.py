@@ -61,13 +61,16 @@ def _interval_line(check: CheckResult) -> str | None:
     return f"value {_number(check.value)}, {level} interval{_bounds(interval)}{compared} ({_METHODS[interval['method']]})"
 
 
-def _table(headers: list[str], rows: list[list[str]], indent: str, numeric_from: int | None = None) -> list[str]:
-    """Lay out a table; columns from index `numeric_from` on are right-aligned."""
+def _table(
+    headers: list[str], rows: list[list[str]], indent: str, numeric_from: int | None = None, numeric_to: int | None = None
+) -> list[str]:
+    """Lay out a table; columns from index `numeric_from` up to, not including, `numeric_to` are right-aligned."""
     widths = [max([len(headers[i])] + [len(r[i]) for r in rows]) for i in range(len(headers))]
+    right = range(len(headers))[numeric_from:numeric_to] if numeric_from is not None else range(0)
 
     def cell(text: str, index: int) -> str:
         width = widths[index]
-        return text.rjust(width) if numeric_from is not None and index >= numeric_from else text.ljust(width)
+        return text.rjust(width) if index in right else text.ljust(width)
 
     lines = [indent + "  ".join(cell(h, i) for i, h in enumerate(headers)).rstrip()]
     for row in rows:
@@ -108,7 +111,9 @@ def _check_lines(check: CheckResult) -> list[str]:
             [", ".join(f"{k}={v}" for k, v in g.group.items()), str(g.n)] + [_rate_cell(g, c, favorable) for c in components]
             for g in check.groups
         ]
-        lines.extend(_table(headers, rows, "                 ", numeric_from=1))
+        # A rate cell holds the rate, its interval and its fraction, so it is left-aligned
+        # to keep the rates in one column.
+        lines.extend(_table(headers, rows, "                 ", numeric_from=1, numeric_to=2))
     return lines
 
 
