@@ -22,6 +22,7 @@ from govdsl.errors import GovdslError, InvalidInputError
 log = logging.getLogger("govdsl")
 
 EXIT_OK, EXIT_FINDING, EXIT_INVALID = 0, 1, 2
+EXIT_INTERNAL = 3  # a bug in govdsl
 
 # The output formats of `check`; govdsl.report.formats has their renderers. Listed here so --help imports no renderer.
 CHECK_FORMATS = ("text", "json", "junit", "markdown", "csv", "html", "oscal")
@@ -78,13 +79,21 @@ def _reports_errors(command: Callable) -> Callable:
             sys.exit(exc.exit_code)
         except (KeyboardInterrupt, SystemExit, click.exceptions.Exit, click.ClickException):
             raise
+        except BrokenPipeError:
+            # The reader of stdout, such as `head`, closed the pipe. Stop quietly, with the
+            # status a shell gives a program killed by SIGPIPE, and let no later flush fail.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(128 + 13)
         except Exception as exc:  # a bug in govdsl: report it without a traceback unless -vv asks for one
             log.debug("internal error", exc_info=True)
+            command_name = click.get_current_context().info_name
             click.echo(
-                f"govdsl: internal error: {type(exc).__name__}: {exc}; please report it, with the output of -vv",
+                f"govdsl: internal error: {type(exc).__name__}: {exc}; please report it with the output of"
+                f" `govdsl -vv {command_name} ...` (the same command with -vv before its name)",
                 err=True,
             )
-            sys.exit(3)
+            sys.exit(EXIT_INTERNAL)
 
     return wrapper
 
@@ -182,6 +191,9 @@ def fmt_command(paths: tuple[str, ...], check_only: bool) -> None:
         name = file.as_posix()
         try:
             text = file.read_text(encoding="utf-8")
+            # A byte order mark, which some Windows editors write, is kept as it was.
+            bom = "\ufeff" if text.startswith("\ufeff") else ""
+            text = text[len(bom) :]
             formatted = format_source(text, name)
         except InvalidInputError as exc:
             problems.extend(exc.diagnostics)
@@ -195,9 +207,10 @@ def fmt_command(paths: tuple[str, ...], check_only: bool) -> None:
         changed += 1
         if check_only:
             diff = difflib.unified_diff(text.splitlines(True), formatted.splitlines(True), f"{name} (original)", f"{name} (formatted)")
-            click.echo("".join(diff), nl=False)
+            # As in `diff -u`, a last line without a line break is marked, so it stays a line of its own.
+            click.echo("".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in diff), nl=False)
         else:
-            file.write_text(formatted, encoding="utf-8", newline="\n")
+            file.write_text(bom + formatted, encoding="utf-8", newline="\n")
             click.echo(f"reformatted {name}", err=True)
     if problems:
         raise InvalidInputError(problems, sources)
@@ -913,11 +926,12 @@ def _lint_settings() -> dict:
 
 
 def _codes(values, source: str) -> tuple[str, ...]:
+    """Return the rule codes of an option or setting: a string or a list of strings, each comma-separated."""
     if isinstance(values, str):
-        values = values.split(",")
+        values = [values]
     if not isinstance(values, (list, tuple)) or not all(isinstance(v, str) for v in values):
         raise click.UsageError(f"{source} must be a list of rule codes, such as [\"L4\", \"W206\"]")
-    return tuple(v.strip().upper() for v in values if v.strip())
+    return tuple(code.strip().upper() for value in values for code in value.split(",") if code.strip())
 
 
 @main.command("lint")
@@ -936,7 +950,8 @@ def lint_command(paths, output_format, select, ignore, fail_level, bundle_dir, a
     A PATH is a file or a folder (searched for .gov files and files named
     *waiver*.yaml). Settings under [tool.govdsl.lint] in pyproject.toml: select,
     ignore, fail-level; options override them. `govdsl rule CODE` explains a
-    rule. Exits 0 when no finding at or above the fail level remains, 1 otherwise.
+    rule. Exits 0 when no finding at or above the fail level remains, 1 otherwise,
+    and 2 when a file cannot be read or an option is invalid.
     """
     from govdsl.diagnostics import render_all
     from govdsl.lint.engine import lint_paths
@@ -967,16 +982,29 @@ def lint_command(paths, output_format, select, ignore, fail_level, bundle_dir, a
     else:
         text = {"json": render_json, "sarif": render_sarif, "github": render_github}[output_format](result.findings)
     _write(text, output)
+    if any(d.code in _UNREADABLE for d in result.findings):
+        sys.exit(EXIT_INVALID)
     sys.exit(EXIT_FINDING if result.fails(level) else EXIT_OK)
+
+
+# Codes of a policy or waiver file that cannot be read at all: lint reports them with
+# the other findings but exits 2, as for unusable input.
+_UNREADABLE = frozenset({"E501", "E502", "E801"})
 
 
 def _check_rule_codes(codes: tuple[str, ...]) -> None:
     """Reject a code or prefix that matches no rule, so a typo cannot silence lint."""
     from govdsl.lint.rules import RULES
 
-    unknown = [code for code in codes if not any(rule.startswith(code) for rule in RULES) and not code[:1] in ("E", "W", "I")]
+    from govdsl.lint.codes import COMPILER_CODES
+
+    known = (*RULES, *COMPILER_CODES)
+    unknown = [code for code in codes if not any(known_code.startswith(code) for known_code in known)]
     if unknown:
-        raise click.UsageError(f"no lint rule matches {', '.join(unknown)}; `govdsl rule` lists the rules")
+        raise click.UsageError(
+            f"no lint rule or compiler diagnostic matches {', '.join(unknown)}; `govdsl rule` lists the rules,"
+            " and docs/language.md the compiler's codes"
+        )
 
 
 def _bundle_roles(bundle_dir: str) -> set[str]:

@@ -364,3 +364,52 @@ def test_min_coverage_note_for_csv():
     result = invoke("coverage", COMPAS_POLICY, "--format", "csv", "--min-coverage", "50")
     assert result.exit_code == 1
     assert "coverage below the minimum of 50%" in result.stderr
+
+
+BOM_POLICY = '\ufeffpolicy p {\n  version "1.0.0"\n\n  control gap {\n    owner "risk@example.org"\n    maps ["EU-AI-ACT:Art.15(1)"]\n    check accuracy() >= 0.7\n  }\n}\n'
+
+
+def test_policy_with_byte_order_mark_compiles(tmp_path):
+    path = tmp_path / "bom.gov"
+    path.write_text(BOM_POLICY, encoding="utf-8")
+    result = CliRunner().invoke(main, ["compile", str(path), "-o", str(tmp_path / "plan.json")])
+    assert result.exit_code == 0, result.output
+    controls = json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))["controls"]
+    assert [control["id"] for control in controls] == ["p.gap"]
+
+
+def test_fmt_keeps_byte_order_mark(tmp_path):
+    path = tmp_path / "bom.gov"
+    path.write_text(BOM_POLICY.replace("\n\n  control", "\n  control"), encoding="utf-8")
+    check = CliRunner().invoke(main, ["fmt", "--check", str(path)])
+    rewrite = CliRunner().invoke(main, ["fmt", str(path)])
+    again = CliRunner().invoke(main, ["fmt", "--check", str(path)])
+    assert check.exit_code == 1
+    assert rewrite.exit_code == 0
+    assert path.read_text(encoding="utf-8") == BOM_POLICY
+    assert again.exit_code == 0
+
+
+def test_fmt_diff_marks_missing_final_newline(tmp_path):
+    path = tmp_path / "p.gov"
+    path.write_text(BOM_POLICY[1:].rstrip("\n"), encoding="utf-8")
+    result = CliRunner().invoke(main, ["fmt", "--check", str(path)])
+    assert result.exit_code == 1
+    assert "-}\n\\ No newline at end of file\n+}\n" in result.stdout
+
+
+def test_number_too_large_is_error(tmp_path):
+    path = write_policy(tmp_path, BOM_POLICY[1:].replace(">= 0.7", ">= 1e999"))
+    result = CliRunner().invoke(main, ["compile", str(path)])
+    assert result.exit_code == 2
+    assert "error[E323]: number `1e999` is too large" in result.stderr
+    assert "W305" not in result.stderr
+    assert "internal error" not in result.stderr
+
+
+def test_closed_pipe_stops_quietly():
+    completed = subprocess.run(
+        f"{sys.executable} -m govdsl rule | head -n 1", shell=True, capture_output=True, text=True, check=False
+    )
+    assert completed.stdout.count("\n") == 1
+    assert completed.stderr == ""

@@ -216,3 +216,20 @@ def test_requires_cycle_test_agrees_with_networkx(successors):
     graph.add_nodes_from(successors)
     graph.add_edges_from((source, target) for source, targets in successors.items() for target in targets)
     assert _has_cycle(successors) == (not nx.is_directed_acyclic_graph(graph))
+
+
+def test_unquoted_text_suggests_quotes(tmp_path):
+    (diagnostic,) = [d for d in compile_errors(
+        tmp_path,
+        """
+        policy p {
+          control c {
+            maps ["EU-AI-ACT:Art.15(1)"]
+            applies when model.risk_tier == high
+            check accuracy() >= 0.8
+          }
+        }
+        """,
+    ) if d.is_error]
+    assert diagnostic.code == "E320"
+    assert diagnostic.help.startswith('a text goes in quotes, such as "high"')

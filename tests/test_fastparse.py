@@ -437,3 +437,8 @@ def test_valid_parse_does_not_import_lark():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_unclosed_string_mid_line_falls_back():
+    text = 'policy p {\n  control c {\n    check -a * b + c /" -d - e <= f or g and not h\n  }\n}\n'
+    assert_same_as_lark(text, "unclosed.gov")

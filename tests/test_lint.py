@@ -5,15 +5,19 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import jsonschema
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from govdsl.cli import main
+from govdsl.lint.codes import COMPILER_CODES
 from govdsl.lint.engine import lint_paths
 from govdsl.lint.output import rule_markdown, rules_index_markdown
 from govdsl.lint.rules import RULES
@@ -262,7 +266,7 @@ def test_typo_in_select_and_unknown_config_key(tmp_path, monkeypatch):
     path = write(tmp_path, CONTROL_WITHOUT_OWNER % "")
     typo = CliRunner().invoke(main, ["lint", path, "--select", "Z9"])
     assert typo.exit_code == 2
-    assert "no lint rule matches Z9" in typo.stderr
+    assert "no lint rule or compiler diagnostic matches Z9" in typo.stderr
     (tmp_path / "pyproject.toml").write_text('[tool.govdsl.lint]\nselct = ["L4"]\n', encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     unknown = CliRunner().invoke(main, ["lint", path])
@@ -278,3 +282,59 @@ def test_missing_paths_and_empty_folders_are_usage_errors(tmp_path):
     empty = CliRunner().invoke(main, ["lint", str(tmp_path / "empty")])
     assert empty.exit_code == 2
     assert "no .gov or *waiver*.yaml files" in empty.stderr
+
+
+def test_compiler_code_list_matches_sources():
+    # Every code the parser, compiler, catalogs and waiver checks can report, read from the source.
+    folders = ["syntax", "compiler", "metrics", "catalog", "lint"]
+    files = [path for folder in folders for path in (REPO / "govdsl" / folder).rglob("*.py")]
+    files += [REPO / "govdsl" / "evidence" / "waivers.py", REPO / "govdsl" / "diagnostics.py"]
+    found = set()
+    for path in files:
+        found.update(re.findall(r'"([EWI]\d{3})"', path.read_text(encoding="utf-8")))
+    assert found == set(COMPILER_CODES)
+
+
+@pytest.mark.parametrize("option", ["--select", "--ignore"])
+@pytest.mark.parametrize("value", ["W999", "I,W9", "E0,Q1"])
+def test_unknown_code_is_usage_error(tmp_path, option, value):
+    path = write(tmp_path, CONTROL_WITHOUT_OWNER % "")
+    result = CliRunner().invoke(main, ["lint", path, option, value])
+    assert result.exit_code == 2
+    assert "no lint rule or compiler diagnostic matches" in result.stderr
+
+
+def test_comma_separated_codes_on_command_line(tmp_path):
+    path = write(tmp_path, CONTROL_WITHOUT_OWNER % "")
+    repeated = CliRunner().invoke(main, ["lint", path, "--format", "json", "--select", "L4", "--select", "W"])
+    joined = CliRunner().invoke(main, ["lint", path, "--format", "json", "--select", "L4,W"])
+    assert joined.exit_code == repeated.exit_code
+    assert joined.stdout == repeated.stdout
+    assert json.loads(joined.stdout)
+
+
+def test_broken_file_does_not_hide_other_files(tmp_path):
+    write(tmp_path, CONTROL_WITHOUT_OWNER % "", "a.gov")
+    write(tmp_path, (CONTROL_WITHOUT_OWNER % "").replace("policy p", "policy q").replace("accuracy()", "acuracy()"), "b.gov")
+    write(tmp_path, (CONTROL_WITHOUT_OWNER % "").replace("policy p", "policy r").replace(">= 0.8", "= 0.8"), "c.gov")
+    found = {(Path(d.span.file).name, d.code) for d in lint_paths([str(tmp_path)], as_of=LATER).findings if d.span}
+    assert ("c.gov", "E006") in found
+    assert ("b.gov", "E301") in found
+    assert ("a.gov", "L403") in found
+
+
+def test_unreadable_policy_exits_2(tmp_path):
+    path = tmp_path / "latin1.gov"
+    path.write_bytes("policy p { # caf\xe9\n}\n".encode("latin-1"))
+    result = CliRunner().invoke(main, ["lint", str(path)])
+    assert result.exit_code == 2
+    assert "E502" in result.stdout
+
+
+def test_pre_commit_lint_hook_matches_waiver_file_names():
+    hooks = {hook["id"]: hook for hook in yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))}
+    pattern = re.compile(hooks["govdsl-lint"]["files"])
+    matched = ["policy.gov", "policies/eu/high-risk.gov", "waivers.yaml", "config/team-waivers.yml"]
+    skipped = ["waivers/settings.yaml", "pyproject.toml", "waivers.json"]
+    assert [path for path in matched if pattern.search(path)] == matched
+    assert [path for path in skipped if pattern.search(path)] == []

@@ -144,6 +144,26 @@ def test_syntax_error_rendering():
     )
 
 
+@pytest.mark.parametrize(
+    "text, bracket, line, column",
+    [
+        ('policy p {\n  control c {\n    title "x"\n  }\n', "{", 1, 10),
+        ('policy p {\n  control c {\n    title "{ not a brace"  # nor this {\n', "{", 2, 13),
+        ('policy p {\n  control c {\n    maps ["A",\n', "[", 3, 10),
+    ],
+)
+def test_end_of_file_names_unclosed_bracket(text, bracket, line, column):
+    (diagnostic,) = parse_error(text)
+    assert diagnostic.code == "E003"
+    assert diagnostic.help.startswith(f"the `{bracket}` at line {line}, column {column} is not closed")
+
+
+def test_single_equals_before_text_suggests_double():
+    (diagnostic,) = parse_error('policy p { control c { applies when model.task = "regression" } }')
+    assert diagnostic.code == "E006"
+    assert diagnostic.help == "write `==` to test equality"
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list('policy control check{}[]()"=<>.,:#\n 0123456789abc_-')), max_size=80))
 def test_random_text_gives_diagnostics_only(text):

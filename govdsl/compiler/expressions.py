@@ -8,9 +8,10 @@ the engine evaluates. Metric calls carry the id of the shared reduction they rea
 from __future__ import annotations
 
 import difflib
+import math
 import re
-from functools import lru_cache
 from collections.abc import Callable
+from functools import lru_cache
 from dataclasses import dataclass, field
 
 from govdsl import resources
@@ -98,9 +99,12 @@ def check(expr: ast.Expr, scope: Scope) -> tuple[str, dict]:
 
 
 def _literal(expr, scope):
-    if isinstance(expr, ast.NumberLit):
-        return NUMBER, {"kind": "number", "value": expr.value, "text": expr.text}
-    if isinstance(expr, ast.PercentLit):
+    if isinstance(expr, (ast.NumberLit, ast.PercentLit)):
+        if not math.isfinite(expr.value):
+            scope.report(
+                error("E323", f"number `{expr.text}` is too large", expr.span, "numbers must be below about 1.8e308; write a finite value")
+            )
+            return NUMBER, {"kind": "invalid"}
         return NUMBER, {"kind": "number", "value": expr.value, "text": expr.text}
     if isinstance(expr, ast.DurationLit):
         return DURATION, {"kind": "duration", "days": expr.days, "text": expr.text}
@@ -132,7 +136,7 @@ def _name(expr: ast.NameRef, scope: Scope):
     choices = list(scope.variables) + list(scope.params) + list(OBJECTS) + list(scope.policies)
     hint = _did_you_mean(name, choices)
     known = ", ".join(f"`{c}`" for c in choices) or "none"
-    scope.report(error("E320", f"unknown name `{name}`", expr.span, hint or f"names in scope: {known}"))
+    scope.report(error("E320", f"unknown name `{name}`", expr.span, hint or f'a text goes in quotes, such as "{name}"; names in scope: {known}'))
     return ANY, {"kind": "invalid"}
 
 
@@ -492,8 +496,8 @@ def _check_metric_range(operator: str, metric_plan: dict, other: ast.Expr, scope
     if metric_plan.get("kind") != "metric" or operator in ("in", "not in", "matches"):
         return
     value, text = _constant(other)
-    if value is None:
-        return
+    if value is None or not math.isfinite(value):
+        return  # E323 reports a number too large to represent.
     declaration = registry.get_metric(metric_plan["name"])
     low, high = declaration.value_range
     if not low <= value <= high:

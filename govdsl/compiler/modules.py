@@ -65,7 +65,8 @@ def _import_display(importer: str, target: str) -> str:
 def _read(display: str, diagnostic_span=None) -> str:
     path = locate(display)
     try:
-        return path.read_text(encoding="utf-8")
+        # utf-8-sig reads a file with or without a byte order mark.
+        return path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         help_text = "an import path is relative to the folder of the file that imports it"
         if display.startswith(SHIPPED_PREFIX):

@@ -120,6 +120,35 @@ def _expand(paths: list[str]) -> tuple[list[str], list[str]]:
 
 
 def _compile(policy_files: list[str], bundle_roles, as_of):
+    """Compile the policy files together; when that fails, lint the files that compile on their own.
+
+    One broken file should not hide the findings of every other file. Each file is
+    then compiled alone, and the ones that compile are compiled together for the
+    rules; the broken files contribute their own diagnostics. When the files that
+    compile alone fail together, such as two files declaring the same policy, the
+    result of compiling all files together is returned.
+    """
+    context, findings, sources = _compile_together(policy_files, bundle_roles, as_of)
+    if (context is not None and context.plan is not None) or len(policy_files) < 2:
+        return context, findings, sources
+    compiled, broken = [], []
+    for policy_file in policy_files:
+        alone, alone_findings, alone_sources = _compile_together([policy_file], bundle_roles, as_of)
+        if alone is not None and alone.plan is not None:
+            compiled.append(policy_file)
+        else:
+            broken += alone_findings
+            sources = {**alone_sources, **sources}
+    if not compiled or len(compiled) == len(policy_files):
+        return context, findings, sources
+    context, compiled_findings, compiled_sources = _compile_together(compiled, bundle_roles, as_of)
+    if context is None or context.plan is None:
+        return _compile_together(policy_files, bundle_roles, as_of)
+    unique = {(d.code, d.span, d.message): d for d in compiled_findings + broken}
+    return context, list(unique.values()), {**sources, **compiled_sources}
+
+
+def _compile_together(policy_files: list[str], bundle_roles, as_of):
     try:
         units = load_units(policy_files)
     except InvalidInputError as exc:

@@ -62,7 +62,7 @@ def render_sarif(findings: list[Diagnostic]) -> str:
             "ruleId": d.code,
             "ruleIndex": index[d.code],
             "level": _SARIF_LEVEL[d.severity],
-            "message": {"text": d.message + (f" Help: {d.help}" if d.help else "")},
+            "message": {"text": d.message + (f". Help: {d.help}" if d.help else "")},
         }
         if d.span is not None:
             result["locations"] = [

@@ -162,7 +162,8 @@ class _Tokens:
                     self.comments.append((value, number, column))
                     column += len(value)
                     continue
-                elif kind == "":
+                elif kind == "" or (kind is STRING and len(value) == 1):
+                    # A lone `"` is a string that is not closed on its line.
                     raise Unsupported(f"line {number}: character {value!r} is not part of a token")
                 add_type(kind)
                 add_value(value)

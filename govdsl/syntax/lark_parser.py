@@ -140,6 +140,30 @@ def _end_span(text: str, file: str) -> Span:
     return Span.point(file, len(lines), len(lines[-1]) + 1)
 
 
+def _unclosed_bracket(text: str) -> tuple[str, int, int] | None:
+    """Return the innermost bracket left open at the end of the text, with its line and column, outside strings and comments."""
+    stack: list[tuple[str, int, int]] = []
+    pairs = {"}": "{", "]": "[", ")": "("}
+    for number, line in enumerate(text.split("\n"), start=1):
+        index = 0
+        while index < len(line):
+            character = line[index]
+            if character == "#":
+                break
+            if character == '"':
+                index += 1
+                while index < len(line) and line[index] != '"':
+                    index += 2 if line[index] == "\\" else 1
+            elif character in "{[(":
+                stack.append((character, number, index + 1))
+            elif character in pairs:
+                if not stack or stack[-1][0] != pairs[character]:
+                    return None  # mismatched brackets: no single bracket to name
+                stack.pop()
+            index += 1
+    return stack[-1] if stack else None
+
+
 def _syntax_error(exc: UnexpectedInput, parser: Lark, file: str, text: str) -> Diagnostic:
     if isinstance(exc, UnexpectedToken) and exc.token.type == "$END":
         exc = UnexpectedEOF(exc.expected)  # type: ignore[assignment]
@@ -151,12 +175,14 @@ def _syntax_error(exc: UnexpectedInput, parser: Lark, file: str, text: str) -> D
             "a policy file starts with `policy NAME {` and ends with `}`",
         )
     if isinstance(exc, UnexpectedEOF):
-        return error(
-            "E003",
-            "unexpected end of file",
-            _end_span(text, file),
-            "a `{`, `[`, `(` or string is not closed; every `policy` and `control` block ends with `}`",
-        )
+        unclosed = _unclosed_bracket(text)
+        if unclosed is not None:
+            bracket, line, column = unclosed
+            closer = {"{": "}", "[": "]", "(": ")"}[bracket]
+            hint = f"the `{bracket}` at line {line}, column {column} is not closed; add `{closer}` where it ends"
+        else:
+            hint = "a `{`, `[`, `(` or string is not closed; every `policy` and `control` block ends with `}`"
+        return error("E003", "unexpected end of file", _end_span(text, file), hint)
     if isinstance(exc, UnexpectedCharacters) and exc.char == '"':
         line = text.splitlines()[exc.line - 1]
         span = Span(file, exc.line, exc.column, exc.line, len(line) + 1)
@@ -174,9 +200,13 @@ def _syntax_error(exc: UnexpectedInput, parser: Lark, file: str, text: str) -> D
     span = _token_span(token, file)
     acceptable = _acceptable(exc)
     if token.type == "EQUAL" and "COMPARE" in acceptable:
-        return error(
-            "E006", "`=` is not a comparison", span, "compare with a threshold using `<=` or `>=`; `==` tests exact equality"
-        )
+        # A text or a name compared by `=` is an equality test; a number is more often a threshold.
+        rest = text.splitlines()[token.line - 1][token.column :].lstrip()
+        if rest[:1].isdigit() or rest[:1] in ".-":
+            hint = "compare with a threshold using `<=` or `>=`; `==` tests exact equality"
+        else:
+            hint = "write `==` to test equality"
+        return error("E006", "`=` is not a comparison", span, hint)
     if token.type == "CONTROL" and "RBRACE" in acceptable and "CONTROL" not in acceptable:
         return error(
             "E009",

@@ -49,7 +49,7 @@ def parse_file(path: str | Path, display_name: str | None = None) -> tuple[ast.M
     path = Path(path)
     name = display_name or str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # with or without a byte order mark
     except FileNotFoundError:
         raise InvalidInputError(
             [error("E501", f"policy file `{name}` not found", help="check the path")]
