@@ -15,6 +15,7 @@ from govdsl.audit import merkle
 from govdsl.audit.log import AuditError, AuditLog, verify_log
 from govdsl.audit.repair import repair_torn_line
 from govdsl.cli import main
+from govdsl.evidence.bundle import file_sha256
 from support import COMPAS_BUNDLE, COMPAS_POLICY
 
 # Test vectors of Certificate Transparency's Merkle tree tests (certificate-transparency-go,
@@ -294,6 +295,8 @@ def test_check_appends_and_cli_verifies(tmp_path):
     assert record["gate"]["decision"] == "blocked"
     assert record["bundle"]["model"] == {"id": "compas-recidivism", "version": "broward-2013-2014"}
     assert record["bundle"]["evidence"][0]["sha256"] == "a2901f19fdb573a99468170d200b411e634a9cccb650528d2df066e029ca46b1"
+    assert record["bundle"]["manifest"] == {"path": "bundle.yaml", "sha256": file_sha256(COMPAS_BUNDLE / "bundle.yaml")}
+    assert record["bundle"]["model_card"] == {"path": "model_card.md", "sha256": file_sha256(COMPAS_BUNDLE / "model_card.md")}
     assert record["policies"][0]["sha256"]
     assert len(record["plan_sha256"]) == 64
     assert runner.invoke(main, ["audit", "verify", str(log_path)]).exit_code == 0

@@ -85,6 +85,17 @@ def test_check_json_fields(compas_json):
     assert compas_json["gate"]["decision"] == "blocked"
 
 
+def test_check_json_names_manifest_and_model_card(compas_json, tmp_path):
+    from govdsl.evidence.bundle import file_sha256
+
+    assert compas_json["schema_version"] == "2.1"
+    assert compas_json["bundle"]["manifest"] == {"path": "bundle.yaml", "sha256": file_sha256(COMPAS_BUNDLE / "bundle.yaml")}
+    assert compas_json["bundle"]["model_card"] == {"path": "model_card.md", "sha256": file_sha256(COMPAS_BUNDLE / "model_card.md")}
+    without_card = make_bundle(tmp_path, "label,prediction,group\n1,1,a\n0,0,b\n")
+    result = CliRunner().invoke(main, ["check", str(COMPAS_POLICY), "--bundle", str(without_card), "--format", "json", "--no-audit"])
+    assert json.loads(result.stdout)["bundle"]["model_card"] is None
+
+
 def _numbers(value):
     if isinstance(value, dict):
         for item in value.values():

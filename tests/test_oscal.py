@@ -138,3 +138,32 @@ def test_oscal_uuids_change_with_content(compas):
 def test_clause_tokens(reference, token):
     assert clause_token(reference) == token
     assert TOKEN.match(token)
+
+
+def test_oscal_links_model_card_and_manifest(tmp_path):
+    from govdsl.compiler import compile_policies
+    from govdsl.engine.evaluate import evaluate
+    from govdsl.evidence import load_bundle
+    from govdsl.evidence.bundle import file_sha256
+    from support import REPO
+
+    bundle_dir = REPO / "examples" / "adult"
+    plan, _ = compile_policies([str(REPO / "policies" / "examples" / "adult.gov")])
+    results = evaluate(plan, load_bundle(bundle_dir), clock=lambda: datetime.date(2026, 12, 1))
+    document = build_assessment_results(results)["assessment-results"]
+    resources = {r["uuid"]: r for r in document["back-matter"]["resources"]}
+    by_title = {r["title"]: r for r in resources.values()}
+    card = by_title["Model card (model_card.md)"]
+    manifest = by_title["Bundle manifest (bundle.yaml)"]
+    assert card["rlinks"][0]["hashes"][0]["value"] == file_sha256(bundle_dir / "model_card.md")
+    assert manifest["rlinks"][0]["hashes"][0]["value"] == file_sha256(bundle_dir / "bundle.yaml")
+    links = {}
+    for observation in document["results"][0]["observations"]:
+        check = next(p["value"] for p in observation["props"] if p["name"] == "check")
+        links[check] = {resources[e["href"][1:]]["title"] for e in observation.get("relevant-evidence", [])}
+    assert card["title"] in links["adult_credit.documentation.1"]
+    assert manifest["title"] in links["adult_credit.sign_off.owner"]
+    assert manifest["title"] in links["adult_credit.sign_off.no_self_approval"]
+    assert card["title"] not in links["adult_credit.selection_parity_sex.four_fifths"]
+    assert manifest["title"] not in links["adult_credit.selection_parity_sex.four_fifths"]
+    Model.model_validate({"assessment-results": document})

@@ -60,6 +60,8 @@ def build_record(results, plan_json: str) -> dict:
             "path": data["bundle"]["path"],
             "model": {"id": data["bundle"]["model"].get("id"), "version": data["bundle"]["model"].get("version")},
             "evidence": data["bundle"]["datasets"],
+            "manifest": data["bundle"].get("manifest"),
+            "model_card": data["bundle"].get("model_card"),
         },
         "parameters": data["parameters"],
         "waivers": [{"id": w["id"], "control": w["control"], "state": w["state"]} for w in data["waivers"]],

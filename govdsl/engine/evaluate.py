@@ -31,7 +31,7 @@ from govdsl.engine.params import bind_params
 from govdsl.engine.requirements import evaluate_requirement
 from govdsl.engine.results import CheckResult, ClauseResult, ControlResult, Gate, GroupResult, Results
 from govdsl.errors import InvalidInputError
-from govdsl.evidence.bundle import Bundle, Dataset
+from govdsl.evidence.bundle import BUNDLE_FILE, Bundle, Dataset, file_sha256
 from govdsl.evidence.model_card import ModelCard, read_model_card
 from govdsl.evidence.readers import DEFAULT_CHUNK_ROWS, EvidenceReadError
 from govdsl.evidence.kinds import reduction_function
@@ -439,6 +439,8 @@ def evaluate(
             {"name": d.name, "path": d.relative_path, "role": d.role, "sha256": d.sha256}
             for d in sorted(bundle.datasets.values(), key=lambda d: d.name)
         ],
+        "manifest": {"path": BUNDLE_FILE, "sha256": bundle.manifest_sha256} if bundle.manifest_sha256 else None,
+        "model_card": _model_card_entry(bundle),
     }
     policies = tuple({"name": p.name, "version": p.version, "file": p.file, "sha256": p.sha256} for p in plan.policies)
     parameters = tuple(b.to_dict() for b in bound.values())
@@ -446,6 +448,17 @@ def evaluate(
     return Results(
         __version__, as_of.isoformat(), policies, bundle_info, controls, tuple(clauses), gate_result, parameters, waiver_report
     )
+
+
+def _model_card_entry(bundle: Bundle) -> dict | None:
+    """Return the model card's path inside the bundle and its SHA-256, or None without a card."""
+    if bundle.model_card is None:
+        return None
+    try:
+        relative = bundle.model_card.relative_to(bundle.root).as_posix()
+    except ValueError:
+        relative = bundle.model_card.name
+    return {"path": relative, "sha256": file_sha256(bundle.model_card)}
 
 
 def _resolve_waivers(plan: Plan, bundle: Bundle, waivers, as_of: datetime.date):

@@ -75,6 +75,8 @@ class Bundle:
     model_card: Path | None = None
     approvals: tuple[dict, ...] = field(default=())
     attestations: tuple[dict, ...] = field(default=())
+    # SHA-256 of bundle.yaml, which holds the approvals and attestations.
+    manifest_sha256: str | None = None
 
     def datasets_with_role(self, role: str) -> list[Dataset]:
         return [d for d in self.datasets.values() if d.role == role]
@@ -156,6 +158,7 @@ def load_bundle(directory: str | Path) -> Bundle:
         model_card=model_card,
         approvals=tuple(data.get("approvals", [])),
         attestations=tuple(data.get("attestations", [])),
+        manifest_sha256=file_sha256(manifest),
     )
 
 

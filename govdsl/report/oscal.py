@@ -3,8 +3,8 @@
 OSCAL version 1.2.1, the version that compliance-trestle 5.2 models. A clause is an
 OSCAL control objective: its finding targets the clause as `objective-id` and
 relates the observations of every check of the controls that map to it. Each
-observation points to its evidence, the datasets and policy files, listed with
-their SHA-256 digests as back-matter resources.
+observation points to its evidence, the datasets, the model card, bundle.yaml and
+the policy files, listed with their SHA-256 digests as back-matter resources.
 
 Every UUID is a version 5 UUID of the results' content and the element's place in
 the document, and every timestamp is the as-of date at midnight UTC, so the same
@@ -127,7 +127,48 @@ def _resources(results: Results, document: _Document) -> tuple[list[dict], dict[
                 "rlinks": [_rlink(href, dataset.get("sha256"))],
             }
         )
+    for kind, entry, title, description in (
+        ("manifest", results.bundle.get("manifest"), "Bundle manifest", "The bundle's manifest, which lists its evidence and holds the approvals and attestations."),
+        ("model_card", results.bundle.get("model_card"), "Model card", "The model card of the evaluated model."),
+    ):
+        if not entry:
+            continue
+        resource_uuid = document.uuid(kind, entry["path"])
+        dataset_uuids[f"#{kind}"] = resource_uuid
+        href = f"{bundle_path}/{entry['path']}" if bundle_path else entry["path"]
+        resources.append(
+            {
+                "uuid": resource_uuid,
+                "title": _one_line(f"{title} ({entry['path']})"),
+                "description": description,
+                "props": _props([("kind", kind.replace("_", "-"))]),
+                "rlinks": [_rlink(href, entry.get("sha256"))],
+            }
+        )
     return resources, policy_uuids, dataset_uuids
+
+
+# Which bundle file a check reads besides datasets: the model card for documentation
+# metrics and model card requirements, bundle.yaml for approvals, attestations and
+# the declared evidence files.
+_CARD_FAMILIES = frozenset({"documentation"})
+_MANIFEST_FAMILIES = frozenset({"process", "attestation", "integrity"})
+_REQUIREMENT_FILES = {"model_card": "model_card", "approval": "manifest", "evidence": "manifest"}
+
+
+def _bundle_files_read(check: CheckResult) -> list[str]:
+    if check.kind == "require":
+        kind = (check.requirement or {}).get("kind")
+        return [_REQUIREMENT_FILES[kind]] if kind in _REQUIREMENT_FILES else []
+    if not check.metric:
+        return []
+    from govdsl.metrics.registry import get_metric
+
+    declaration = get_metric(check.metric)
+    family = declaration.family if declaration is not None else None
+    if family in _CARD_FAMILIES:
+        return ["model_card"]
+    return ["manifest"] if family in _MANIFEST_FAMILIES else []
 
 
 def _evidence(check: CheckResult, control: ControlResult, policy_uuids, dataset_uuids, results: Results) -> list[dict]:
@@ -140,6 +181,16 @@ def _evidence(check: CheckResult, control: ControlResult, policy_uuids, dataset_
                 {
                     "href": f"#{dataset_uuids[name]}",
                     "description": f"Dataset `{name}` ({datasets[name]['path']}), SHA-256 {digest}, read by this check.",
+                }
+            )
+    for kind in _bundle_files_read(check):
+        entry = results.bundle.get(kind)
+        if entry and f"#{kind}" in dataset_uuids:
+            name = "bundle manifest" if kind == "manifest" else "model card"
+            evidence.append(
+                {
+                    "href": f"#{dataset_uuids[f'#{kind}']}",
+                    "description": f"The {name} ({entry['path']}), SHA-256 {entry['sha256']}, read by this check.",
                 }
             )
     policy = control.id.split(".", 1)[0]
