@@ -94,7 +94,9 @@ def render_metric_text(declaration: MetricDeclaration) -> str:
         lines += ["", "  parameters:"]
         for parameter in declaration.parameters:
             required = "required" if parameter.required else "optional"
-            lines.append(f"    {parameter.name} ({parameter.type}, {required}): {parameter.doc}")
+            accepted = parameter.accepted()
+            values = f"; {accepted}" if accepted else ""
+            lines.append(f"    {parameter.name} ({parameter.type}, {required}{values}): {parameter.doc}")
     for title, items in (("edge cases", declaration.edge_cases), ("known limitations", declaration.limitations)):
         if items:
             lines += ["", f"  {title}:"]
@@ -129,10 +131,11 @@ def render_metric_markdown(declaration: MetricDeclaration) -> str:
     lines = [f"## `{declaration.name}`", "", declaration.summary, "", f"`{call_signature(declaration)}`", ""]
     lines += [f"- {label.capitalize()}: {value}" for label, value in metric_facts(declaration)]
     if declaration.parameters:
-        lines += ["", "| parameter | type | required | description |", "| --- | --- | --- | --- |"]
+        lines += ["", "| parameter | type | required | values | description |", "| --- | --- | --- | --- | --- |"]
         for parameter in declaration.parameters:
             required = "yes" if parameter.required else "no"
-            lines.append(f"| `{parameter.name}` | {parameter.type} | {required} | {_cell(parameter.doc)} |")
+            values = _cell(parameter.accepted() or "any")
+            lines.append(f"| `{parameter.name}` | {parameter.type} | {required} | {values} | {_cell(parameter.doc)} |")
     for title, items in (("Edge cases", declaration.edge_cases), ("Known limitations", declaration.limitations)):
         if items:
             lines += ["", f"{title}:", ""]

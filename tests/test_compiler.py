@@ -233,3 +233,47 @@ def test_unquoted_text_suggests_quotes(tmp_path):
     ) if d.is_error]
     assert diagnostic.code == "E320"
     assert diagnostic.help.startswith('a text goes in quotes, such as "high"')
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        ("expected_calibration_error(bins = 0)", "argument `bins` must be a whole number from 1 to 10000, not `0`"),
+        ('expected_calibration_error(strategy = "quantil")', 'argument `strategy` must be "uniform" or "quantile", not "quantil"'),
+        ('psi(feature = "age", bins = 2.5)', "argument `bins` must be a whole number from 2 to 10000, not `2.5`"),
+        ('psi(feature = "age", epsilon = 1)', "argument `epsilon` must be a number at least 0 and below 1, not `1`"),
+        ('drifted_share(features = ["age"], test = "kss")', 'argument `test` must be "psi", "ks", "chi_square", "jensen_shannon", "wasserstein" or "missing_rate", not "kss"'),
+        ('selection_rate_difference(by = "g", min_group_size = 2.5)', "argument `min_group_size` must be a whole number of at least 0, not `2.5`"),
+        ('selection_rate_difference(by = "g", min_group_size = -1)', "argument `min_group_size` must be a number literal"),
+    ],
+)
+def test_metric_argument_bounds(tmp_path, call, message):
+    diagnostics = compile_errors(tmp_path, f"policy p {{ control c {{ check {call} <= 0.1 }} }}")
+    assert [d.message for d in diagnostics if d.is_error] == [message]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        "expected_calibration_error(bins = 1)",
+        'psi(feature = "age", bins = 10000, epsilon = 0, binning = "equal_width")',
+        'selection_rate_difference(by = "g", min_group_size = 0, confidence = 99%)',
+    ],
+)
+def test_metric_argument_bounds_accept_edges(tmp_path, call):
+    compile_text(tmp_path, f"policy p {{ control c {{ check {call} <= 0.1 }} }}")
+
+
+@pytest.mark.parametrize(
+    ("check", "warned"),
+    [
+        ("accuracy() == 0.8", True),
+        ("self_approvals() == 0", False),
+        ("schema_violations() == 0", False),
+        ('attestation(subject = "EU-AI-ACT:Art.14(4)", role = "head_of_compliance") == 1', False),
+        ('count(selection_rate(by = "g")) == 2', False),
+    ],
+)
+def test_exact_comparison_warning_skips_counts(tmp_path, check, warned):
+    _, warnings = compile_text(tmp_path, f'policy p {{ control c {{ maps ["EU-AI-ACT:Art.15(1)"]\n check {check} }} }}')
+    assert ("W312" in [w.code for w in warnings]) == warned

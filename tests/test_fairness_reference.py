@@ -526,7 +526,7 @@ def test_favorable_invalid_value_rejected(tmp_path):
     )
     result = CliRunner().invoke(main, ["compile", str(policy)])
     assert result.exit_code == 2
-    assert 'argument `favorable` must be "positive" or "negative", not `good`' in result.output
+    assert 'argument `favorable` must be "positive" or "negative", not "good"' in result.output
 
 
 def test_unknown_reference_is_error_status(tmp_path):

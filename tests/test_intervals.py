@@ -388,9 +388,9 @@ def test_per_group_bound_undefined_group_insufficient(tmp_path):
         ('upper(max(selection_rate(by = "race")))', "`upper` needs a call of a metric with a confidence interval"),
         ("lower(f1_score())", "`lower` needs a call of a metric with a confidence interval"),
         ("upper(0.5)", "`upper` needs a call of a metric with a confidence interval"),
-        ('upper(selection_rate(confidence = 1.5))', "argument `confidence` must be between 0 and 1 (exclusive)"),
-        ('upper(selection_rate(confidence = 0))', "argument `confidence` must be between 0 and 1 (exclusive)"),
-        ('upper(selection_rate(confidence = 100%))', "argument `confidence` must be between 0 and 1 (exclusive)"),
+        ('upper(selection_rate(confidence = 1.5))', "argument `confidence` must be a number between 0 and 1 (exclusive), not `1.5`"),
+        ('upper(selection_rate(confidence = 0))', "argument `confidence` must be a number between 0 and 1 (exclusive), not `0`"),
+        ('upper(selection_rate(confidence = 100%))', "argument `confidence` must be a number between 0 and 1 (exclusive), not `100%`"),
         ('upper(selection_rate(), selection_rate())', "`upper` takes 1 argument(s), not 2"),
     ],
 )

@@ -199,7 +199,7 @@ def test_new_family_gets_page():
     assert "# Model ops metrics" in page
     assert "(-∞, ∞)" in page
     assert "with a \\| in its summary" in page
-    assert "| `window` | number | yes | Rows per window. |" in page
+    assert "| `window` | number | yes | a number of at least 0 | Rows per window. |" in page
     assert "one number per group or per feature" in page
 
 

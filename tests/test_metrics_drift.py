@@ -562,11 +562,13 @@ def test_unusable_arguments_are_undefined(tmp_path, arguments, message):
     assert message in result.reason
 
 
-def test_unusable_argument_per_feature_never_passes(tmp_path):
+def test_unusable_argument_is_compile_error(tmp_path):
     policy = 'policy p { control c { check every f in psi_per_feature(features = ["age", "sex"], bins = 1): f < 0.2 } }'
-    _, checks = run_policy(tmp_path, policy)
-    assert checks["1"].status == "insufficient"
-    assert "argument `bins` must be a whole number from 2" in checks["1"].reason
+    with pytest.raises(InvalidInputError) as caught:
+        run_policy(tmp_path, policy)
+    (diagnostic,) = [d for d in caught.value.diagnostics if d.is_error]
+    assert diagnostic.code == "E304"
+    assert "argument `bins` must be a whole number from 2 to 10000, not `1`" in diagnostic.message
 
 
 # Per-feature values and the share of drifted features.

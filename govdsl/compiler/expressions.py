@@ -320,12 +320,13 @@ def _metric_call(expr: ast.Call, declaration, scope: Scope):
 def _metric_argument(argument: ast.Argument, parameter, scope: Scope):
     value = argument.value
     if parameter.type == registry.NUMBER:
-        if parameter.name == "confidence" and isinstance(value, (ast.NumberLit, ast.PercentLit)) and not 0 < value.value < 1:
-            scope.report(error("E304", "argument `confidence` must be between 0 and 1 (exclusive)", value.span, "for example `confidence = 0.95` or `confidence = 90%`"))
+        if isinstance(value, (ast.NumberLit, ast.PercentLit)) and math.isfinite(value.value):
+            if parameter.accepts(value.value):
+                return value.value
+            message = f"argument `{parameter.name}` must be {parameter.accepted()}, not `{value.text}`"
+            scope.report(error("E304", message, value.span, parameter.doc))
             return None
-        if isinstance(value, (ast.NumberLit, ast.PercentLit)) and value.value >= 0:
-            return value.value
-        scope.report(error("E304", f"argument `{parameter.name}` must be a non-negative number literal", value.span))
+        scope.report(error("E304", f"argument `{parameter.name}` must be a number literal", value.span, parameter.doc))
         return None
     if parameter.type == registry.BOOL:
         if isinstance(value, ast.BoolLit):
@@ -333,8 +334,10 @@ def _metric_argument(argument: ast.Argument, parameter, scope: Scope):
         scope.report(error("E304", f"argument `{parameter.name}` must be `true` or `false`", value.span))
         return None
     if parameter.type == registry.STRING:
-        if parameter.name == "favorable" and isinstance(value, ast.StringLit) and value.value not in ("positive", "negative"):
-            scope.report(error("E304", f"argument `favorable` must be \"positive\" or \"negative\", not `{value.value}`", value.span))
+        if isinstance(value, ast.StringLit) and not parameter.accepts(value.value):
+            hint = _did_you_mean(value.value, parameter.choices) or parameter.doc
+            message = f"argument `{parameter.name}` must be {parameter.accepted()}, not \"{value.value}\""
+            scope.report(error("E304", message, value.span, hint))
             return None
         if isinstance(value, ast.StringLit):
             return value.value
@@ -476,11 +479,14 @@ def _check_pair(operator, left_type, right_type, left, right, expr, scope: Scope
 
 
 def _reads_metric(*nodes: ast.Expr) -> bool:
-    """Return whether a measured value reaches these nodes; `count(...)` of groups is an integer, not a rate."""
+    """Return whether a measured rate reaches these nodes; `count(...)` of groups and counting metrics are whole numbers."""
     for node in nodes:
         if isinstance(node, ast.Call) and node.function.value == "count":
             continue
-        if isinstance(node, ast.Call) and registry.get_metric(node.function.value):
+        declaration = registry.get_metric(node.function.value) if isinstance(node, ast.Call) else None
+        if declaration is not None and declaration.integer_valued:
+            continue
+        if declaration is not None:
             return True
         if _reads_metric(*[child for child in node.children() if isinstance(child, ast.Expr)]):
             return True

@@ -19,28 +19,12 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from govdsl.metrics.records import RecordTally, same_text
 from govdsl.metrics.values import GroupValues, MetricValue
 
 # The features of the rows an attestation metric reports: one row per attestation of the subject.
 ATTESTATION_FEATURES = ("id", "role", "attested_by", "date", "expires", "finding")
 CURRENT = "current"
-
-
-def same_subject(left: object, right: object) -> bool:
-    """Return whether two subjects are equal, ignoring case and repeated or surrounding spaces."""
-    if not isinstance(left, str) or not isinstance(right, str):
-        return False
-    return " ".join(left.split()).casefold() == " ".join(right.split()).casefold()
-
-
-@dataclass(frozen=True)
-class Tally:
-    """Counts behind the row of one attestation."""
-
-    n: int = 1
-
-    def to_dict(self) -> dict:
-        return {"attestations": self.n}
 
 
 @dataclass(frozen=True)
@@ -75,7 +59,7 @@ class Assessment:
             str(attestation.get("expires")),
             finding,
         )
-        return GroupValues(key, Tally(), {component: value})
+        return GroupValues(key, RecordTally("attestations"), {component: value})
 
     def to_dict(self) -> dict:
         data = {key: self.attestation.get(key) for key in ("id", "subject", "statement", "date", "expires", "evidence")}
@@ -102,7 +86,7 @@ def _date(value: object) -> datetime.date | None:
 
 def of_subject(attestations, subject: str) -> list[tuple[int, dict]]:
     """Return the attestations of a subject with their positions in bundle.yaml."""
-    return [(index, a) for index, a in enumerate(attestations) if same_subject(a.get("subject"), subject)]
+    return [(index, a) for index, a in enumerate(attestations) if same_text(a.get("subject"), subject)]
 
 
 def assess(model: dict, attestations, subject: str, role: str, as_of: datetime.date) -> list[Assessment]:

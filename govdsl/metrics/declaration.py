@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 # Parameter types the compiler checks arguments against.
 FEATURES = "features"  # one column name, or a list of them
@@ -20,10 +20,53 @@ BOOL = "bool"
 
 @dataclass(frozen=True)
 class Parameter:
+    """One named argument of a metric, with the literal values the compiler accepts for it."""
+
     name: str
     type: str
     required: bool
     doc: str
+    # For NUMBER: whether the value must be whole, its smallest and largest values, and
+    # bounds it must stay strictly above or below.
+    integer: bool = False
+    minimum: float | None = None
+    maximum: float | None = None
+    above: float | None = None
+    below: float | None = None
+    # For STRING: the only values allowed, when the set is closed.
+    choices: tuple[str, ...] = ()
+
+    def accepted(self) -> str | None:
+        """Describe the values the compiler accepts, such as `a whole number from 2 to 10000`; None for any value of the type."""
+        if self.choices:
+            quoted = [f'"{choice}"' for choice in self.choices]
+            return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+        if self.type != NUMBER:
+            return None
+        low = self.minimum if self.minimum is not None else 0
+        kind = "a whole number" if self.integer else "a number"
+        if self.maximum is not None:
+            return f"{kind} from {low:g} to {self.maximum:g}"
+        if self.above is not None and self.below is not None:
+            return f"{kind} between {self.above:g} and {self.below:g} (exclusive)"
+        if self.below is not None:
+            return f"{kind} at least {low:g} and below {self.below:g}"
+        return f"{kind} of at least {low:g}"
+
+    def accepts(self, value) -> bool:
+        """Return whether a literal value is within the parameter's bounds or choices."""
+        if self.choices:
+            return value in self.choices
+        if self.type != NUMBER:
+            return True
+        low = self.minimum if self.minimum is not None else 0
+        return not (
+            (self.integer and value != int(value))
+            or (self.above is None and value < low)
+            or (self.above is not None and value <= self.above)
+            or (self.maximum is not None and value > self.maximum)
+            or (self.below is not None and value >= self.below)
+        )
 
 
 @dataclass(frozen=True)
@@ -55,6 +98,9 @@ class MetricDeclaration:
     # True when the value is one number per group or per feature, which a check compares
     # through an aggregate or a quantifier, whatever the arguments.
     per_group: bool = False
+    # True when every value is a whole number, such as a count of rows or days, so that
+    # comparing it with `==` is exact (no W312).
+    integer_valued: bool = False
 
     def parameter(self, name: str) -> Parameter | None:
         for parameter in self.parameters:
@@ -85,6 +131,8 @@ MIN_GROUP_SIZE = Parameter(
     NUMBER,
     False,
     "Fewest rows a group needs; a smaller group makes the value `insufficient`, naming the group and its size.",
+    integer=True,
+    minimum=0,
 )
 EXCLUDE_SMALL = Parameter(
     "exclude_small",
@@ -100,3 +148,10 @@ DATASET = Parameter(
     "Name of the bundle dataset to read; default: the dataset whose role is `predictions`.",
 )
 
+
+def mark_integer_valued(declarations: list[MetricDeclaration], names: set[str]) -> list[MetricDeclaration]:
+    """Return the declarations with `integer_valued` set on the named ones; every name must be declared."""
+    unknown = names - {declaration.name for declaration in declarations}
+    if unknown:
+        raise ValueError(f"no declaration named {', '.join(sorted(unknown))}")
+    return [replace(d, integer_valued=True) if d.name in names else d for d in declarations]

@@ -19,28 +19,12 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from govdsl.metrics.records import RecordTally, same_text
 from govdsl.metrics.values import GroupValues, MetricValue
 
 # The features of the rows a process metric reports: one row per approval.
 APPROVAL_FEATURES = ("role", "approver", "date", "finding")
 VALID = "valid"
-
-
-def same_name(left: str | None, right: str | None) -> bool:
-    """Return whether two names are equal, ignoring case and repeated or surrounding spaces."""
-    if not left or not right:
-        return False
-    return " ".join(left.split()).casefold() == " ".join(right.split()).casefold()
-
-
-@dataclass(frozen=True)
-class Tally:
-    """Counts behind the row of one approval."""
-
-    n: int = 1
-
-    def to_dict(self) -> dict:
-        return {"approvals": self.n}
 
 
 @dataclass(frozen=True)
@@ -67,7 +51,7 @@ class Assessment:
     def row(self, rates: dict) -> GroupValues:
         finding = VALID if self.valid else "; ".join(self.problems)
         key = (str(self.approval.get("role")), self.name, str(self.approval.get("date")), finding)
-        return GroupValues(key, Tally(), rates)
+        return GroupValues(key, RecordTally("approvals"), rates)
 
     def to_dict(self) -> dict:
         data = {key: self.approval.get(key) for key in ("role", "name", "team", "decision", "date", "model_version")}
@@ -100,13 +84,13 @@ def _duty_problems(approval: dict, model: dict, independent: bool) -> list[str]:
     developers = [str(d) for d in model.get("developers", [])]
     owner = model.get("owner")
     problems = []
-    if any(same_name(name, developer) for developer in developers):
+    if any(same_text(name, developer) for developer in developers):
         problems.append("the approver is one of the model's developers")
-    elif any(same_name(team, developer) for developer in developers):
+    elif any(same_text(team, developer) for developer in developers):
         problems.append(f"the approver's team `{team}` is listed among the model's developers")
-    if independent and same_name(name, owner):
+    if independent and same_text(name, owner):
         problems.append("the validator is the model's owner")
-    elif independent and same_name(team, owner):
+    elif independent and same_text(team, owner):
         problems.append(f"the validator's team `{team}` is the model's owner")
     return problems
 

@@ -292,8 +292,8 @@ class Binning:
 def binning_from(arguments: dict, metric: str) -> Binning:
     """Read and check the `bins` and `strategy` arguments; raise InvalidInputError for a value out of range.
 
-    NOTE: the compiler checks only that `bins` is a non-negative number and `strategy` a
-    string, so these values are checked here, when the check is evaluated.
+    The compiler rejects the same values in a policy (E304); this check covers calls
+    through the Python API.
     """
     bins = arguments.get("bins", DEFAULT_BINS)
     if bins != int(bins) or not 1 <= bins <= MAX_BINS:

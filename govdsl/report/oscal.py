@@ -148,7 +148,7 @@ def _resources(results: Results, document: _Document) -> tuple[list[dict], dict[
     return resources, policy_uuids, dataset_uuids
 
 
-# Which bundle file a check reads besides datasets: the model card for documentation
+# The bundle files a check reads besides datasets: the model card for documentation
 # metrics and model card requirements, bundle.yaml for approvals, attestations and
 # the declared evidence files.
 _CARD_FAMILIES = frozenset({"documentation"})

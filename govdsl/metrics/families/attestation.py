@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from govdsl.metrics.declaration import STRING, MetricDeclaration, Parameter
+from govdsl.metrics.declaration import STRING, MetricDeclaration, Parameter, mark_integer_valued
 
 _IMPL = "govdsl.metrics.attestation"
 
@@ -99,3 +99,6 @@ DECLARATIONS = [
         **_COMMON,
     ),
 ]
+
+# Counts of rows, values, files or days, and 0/1 indicators: `==` compares them exactly.
+DECLARATIONS = mark_integer_valued(DECLARATIONS, {"attestation", "attestation_days_to_expiry"})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from govdsl.metrics.declaration import MetricDeclaration
+from govdsl.metrics.declaration import MetricDeclaration, mark_integer_valued
 
 _IMPL = "govdsl.metrics.documentation"
 
@@ -90,3 +90,6 @@ DECLARATIONS = [
         **_COMMON,
     ),
 ]
+
+# Counts of rows, values, files or days, and 0/1 indicators: `==` compares them exactly.
+DECLARATIONS = mark_integer_valued(DECLARATIONS, {"model_card_metadata_errors", "model_card_sections"})

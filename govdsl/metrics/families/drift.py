@@ -40,13 +40,18 @@ BINNING = Parameter(
     'How numeric values are binned: "quantile" (default), bins holding equal shares of the reference, or'
     ' "equal_width", bins of equal width between the reference\'s smallest and largest value.'
     " The outer bins are open, so current values outside the reference's range are counted.",
+    choices=("quantile", "equal_width"),
 )
-BINS = Parameter("bins", NUMBER, False, "Number of bins for a numeric feature, from 2 to 10000; default 10.")
+BINS = Parameter(
+    "bins", NUMBER, False, "Number of bins for a numeric feature, from 2 to 10000; default 10.", integer=True, minimum=2, maximum=10_000
+)
 EPSILON = Parameter(
     "epsilon",
     NUMBER,
     False,
     "Share that replaces 0 in a bin that is empty in one dataset, so the logarithm stays finite; default 0.0001.",
+    minimum=0,
+    below=1,
 )
 TEST = Parameter(
     "test",
@@ -54,6 +59,7 @@ TEST = Parameter(
     False,
     'The test that decides whether a feature drifted: "psi" (default), "ks", "chi_square", "jensen_shannon",'
     ' "wasserstein" or "missing_rate".',
+    choices=("psi", "ks", "chi_square", "jensen_shannon", "wasserstein", "missing_rate"),
 )
 THRESHOLD = Parameter(
     "threshold",
@@ -80,7 +86,6 @@ _ROUNDED = (
     "a numeric column with more than 100,000 distinct values in one dataset is rounded to fewer significant"
     " digits; the details then give the rounding and a bound on the error"
 )
-_ARGUMENTS = "argument values such as `bins = 1` are checked when the check runs; an unusable value makes the check `insufficient`"
 
 
 def _declare(
@@ -102,7 +107,7 @@ def _declare(
         better=better,
         edge_cases=edge_cases,
         family="drift",
-        limitations=(*limitations, _ARGUMENTS),
+        limitations=tuple(limitations),
         roles=("reference", "current"),
         calling="arguments",
     )
@@ -224,7 +229,7 @@ DECLARATIONS = [
             "an undefined statistic for any feature makes the share undefined, because that feature might have drifted",
         ),
         family="drift",
-        limitations=(_ARGUMENTS,),
+        limitations=(),
         roles=("reference", "current"),
         reduction_arguments=("features", "reference", "current"),
         calling="arguments",

@@ -33,6 +33,8 @@ CONFIDENCE = Parameter(
     False,
     "Confidence level of the intervals the metric reports and that `lower(...)` and `upper(...)` read,"
     " between 0 and 1 (exclusive), such as 0.9 or 90%; default 0.95.",
+    above=0,
+    below=1,
 )
 REFERENCE = Parameter(
     "reference",
@@ -48,6 +50,7 @@ FAVORABLE = Parameter(
     False,
     '`"positive"` or `"negative"`: which prediction is favorable to the person;'
     " default: the dataset's `favorable` field in bundle.yaml.",
+    choices=("positive", "negative"),
 )
 
 _UNDEFINED_RATE = "a rate whose denominator is zero is undefined, and the check is `insufficient`"

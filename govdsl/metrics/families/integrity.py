@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from govdsl.metrics.declaration import NUMBER, STRING, MetricDeclaration, Parameter
+from govdsl.metrics.declaration import NUMBER, STRING, MetricDeclaration, Parameter, mark_integer_valued
 
 REPORTING_DATASET = Parameter(
     "dataset",
@@ -103,3 +103,6 @@ DECLARATIONS = [
         components=("reported", "recomputed", "difference"),
     ),
 ]
+
+# Counts of rows, values, files or days, and 0/1 indicators: `==` compares them exactly.
+DECLARATIONS = mark_integer_valued(DECLARATIONS, {"evidence_digest_mismatches", "reported_metrics_mismatch", "unverified_evidence_files"})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from govdsl.metrics.declaration import BOOL, STRING, MetricDeclaration, Parameter
+from govdsl.metrics.declaration import BOOL, STRING, MetricDeclaration, Parameter, mark_integer_valued
 
 _IMPL = "govdsl.metrics.process"
 
@@ -94,3 +94,6 @@ DECLARATIONS = [
         **_COMMON,
     ),
 ]
+
+# Counts of rows, values, files or days, and 0/1 indicators: `==` compares them exactly.
+DECLARATIONS = mark_integer_valued(DECLARATIONS, {"approval_age_days", "independent_validations", "self_approvals"})

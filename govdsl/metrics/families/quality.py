@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from govdsl.metrics.declaration import DATASET, FEATURES, MetricDeclaration, Parameter
+from govdsl.metrics.declaration import DATASET, FEATURES, MetricDeclaration, Parameter, mark_integer_valued
 
 COLUMNS = Parameter(
     "columns",
@@ -283,3 +283,6 @@ DECLARATIONS = [
         ),
     ),
 ]
+
+# Counts of rows, values, files or days, and 0/1 indicators: `==` compares them exactly.
+DECLARATIONS = mark_integer_valued(DECLARATIONS, {"duplicate_row_count", "non_finite_count", "out_of_domain_count", "out_of_range_count", "schema_violations"})

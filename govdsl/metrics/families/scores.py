@@ -26,6 +26,9 @@ BINS = Parameter(
     NUMBER,
     False,
     "Number of bins, a whole number from 1 to 10,000; default 10.",
+    integer=True,
+    minimum=1,
+    maximum=10_000,
 )
 STRATEGY = Parameter(
     "strategy",
@@ -33,6 +36,7 @@ STRATEGY = Parameter(
     False,
     '"uniform" (default) for equal-width bins over [0, 1]; "quantile" for edges at quantiles of the scores,'
     " so that bins hold about equal numbers of rows.",
+    choices=("uniform", "quantile"),
 )
 
 _IMPL = "govdsl.metrics.scores"
