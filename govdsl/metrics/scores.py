@@ -2,24 +2,27 @@
 
 ROC AUC, log loss, Brier score and expected calibration error are computed exactly
 from the number of positive and negative rows at each distinct score, so the counts
-of several chunks of data merge without changing any value. The helpers that turn a
+of several chunks of data merge without changing any value. ROC AUC has DeLong's
+confidence interval. The helpers that turn a
 per-group computation into an overall, per-group or between-group metric value are
 shared with the regression metrics.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
 
 from govdsl.diagnostics import error
 from govdsl.errors import InvalidInputError
+from govdsl.metrics import intervals as ci
 from govdsl.metrics.counts import GroupKey
-from govdsl.metrics.fairness import describe_group
-from govdsl.metrics.values import GroupValues, MetricValue
+from govdsl.metrics.fairness import DEFAULT_CONFIDENCE, describe_group
+from govdsl.metrics.values import GroupValues, Interval, MetricValue
 
 # Log loss clips probabilities to [EPSILON, 1 - EPSILON], as scikit-learn 1.9's log_loss
 # does for float64 input, so a confident wrong prediction costs about 36 nats, not infinity.
@@ -27,6 +30,7 @@ LOG_LOSS_EPSILON = float(np.finfo(np.float64).eps)
 
 DEFAULT_BINS = 10
 MAX_BINS = 10_000
+DELONG = "delong"
 STRATEGIES = ("uniform", "quantile")
 
 TITLES = {
@@ -257,12 +261,89 @@ def _details(table: ScoreTable, **settings) -> dict:
     return {"score_column": table.score_column, **settings}
 
 
+def roc_auc_variance(counts: ScoreCounts) -> float | None:
+    """Return DeLong's estimate of the variance of the ROC AUC; None with fewer than two positive or negative rows.
+
+    DeLong, DeLong and Clarke-Pearson (1988, Biometrics 44): each positive row's
+    placement is the share of negative rows it outscores (ties count one half), each
+    negative row's the share of positive rows that outscore it. The variance is the
+    variance of the positive placements over the positives plus that of the negative
+    placements over the negatives. Rows with equal scores share one placement, so the
+    counts per distinct score suffice.
+    """
+    positives, negatives = counts.n_positive, counts.n_negative
+    if positives < 2 or negatives < 2:
+        return None
+    negatives_below = np.cumsum(counts.negatives) - counts.negatives
+    positives_above = positives - np.cumsum(counts.positives)
+    positive_placement = (negatives_below + counts.negatives / 2) / negatives
+    negative_placement = (positives_above + counts.positives / 2) / positives
+    area = float(np.dot(counts.positives, positive_placement)) / positives
+    positive_spread = float(np.dot(counts.positives, (positive_placement - area) ** 2)) / (positives - 1)
+    negative_spread = float(np.dot(counts.negatives, (negative_placement - area) ** 2)) / (negatives - 1)
+    return positive_spread / positives + negative_spread / negatives
+
+
+def roc_auc_interval(counts: ScoreCounts, confidence: float) -> Interval | None:
+    """Return the DeLong normal interval of the ROC AUC, cut to [0, 1]; None where the variance is undefined."""
+    area, _ = roc_auc_value(counts)
+    variance = roc_auc_variance(counts)
+    if area is None or variance is None:
+        return None
+    half_width = ci.z_value(confidence) * math.sqrt(variance)
+    return Interval(max(0.0, area - half_width), min(1.0, area + half_width), confidence, DELONG)
+
+
 def roc_auc(table: ScoreTable, arguments: dict) -> MetricValue:
-    return overall_or_per_group(table, arguments, "roc_auc", TITLES["roc_auc"], roc_auc_value, _details(table))
+    confidence = arguments.get("confidence", DEFAULT_CONFIDENCE)
+    result = overall_or_per_group(table, arguments, "roc_auc", TITLES["roc_auc"], roc_auc_value, _details(table))
+    overall = roc_auc_interval(table.overall, confidence)
+    groups = tuple(_with_interval(group, confidence) for group in result.groups)
+    details = {**result.details, "confidence": confidence}
+    interval = None
+    if not table.features and result.value is not None:
+        interval = overall
+        if overall is not None:
+            details["interval"] = {**overall.to_dict(), "method": DELONG}
+    details["overall_intervals"] = {"roc_auc": None if overall is None else overall.to_dict()}
+    return replace(result, groups=groups, details=details, interval=interval, overall_intervals={"roc_auc": overall})
+
+
+def _with_interval(group: GroupValues, confidence: float) -> GroupValues:
+    if group.rates.get("roc_auc") is None:
+        return group
+    return replace(group, intervals={"roc_auc": roc_auc_interval(group.counts, confidence)})
 
 
 def roc_auc_difference(table: ScoreTable, arguments: dict) -> MetricValue:
-    return between_groups_difference(table, arguments, "roc_auc", TITLES["roc_auc"], roc_auc_value, _details(table))
+    """Largest minus smallest group ROC AUC, with a normal interval from the two groups' DeLong variances.
+
+    The groups hold different rows, so their AUCs are independent and the variance of
+    the difference is the sum of the two variances. As for the rate differences, the
+    interval is that of the two groups with the extreme values, not of the maximum
+    minus the minimum over all groups.
+    """
+    confidence = arguments.get("confidence", DEFAULT_CONFIDENCE)
+    result = between_groups_difference(table, arguments, "roc_auc", TITLES["roc_auc"], roc_auc_value, _details(table))
+    groups = tuple(_with_interval(group, confidence) for group in result.groups)
+    overall = roc_auc_interval(table.overall, confidence)
+    details = {**result.details, "confidence": confidence}
+    details["overall_intervals"] = {"roc_auc": None if overall is None else overall.to_dict()}
+    interval = None
+    if result.value is not None:
+        low_key, high_key = result.extremes["roc_auc"]
+        variances = [roc_auc_variance(table.groups[key]) for key in (low_key, high_key)]
+        if None not in variances:
+            half_width = ci.z_value(confidence) * math.sqrt(sum(variances))
+            interval = Interval(max(-1.0, result.value - half_width), min(1.0, result.value + half_width), confidence, DELONG)
+            details["interval"] = {
+                **interval.to_dict(),
+                "method": DELONG,
+                "component": "roc_auc",
+                "group": dict(zip(table.features, low_key)),
+                "compared_with": dict(zip(table.features, high_key)),
+            }
+    return replace(result, groups=groups, details=details, interval=interval, overall_intervals={"roc_auc": overall})
 
 
 def log_loss(table: ScoreTable, arguments: dict) -> MetricValue:

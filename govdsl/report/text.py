@@ -13,6 +13,7 @@ _METHODS = {
     "katz": "Katz log",
     "newcombe-to-overall": "Newcombe hybrid score, group against the other rows",
     "katz-to-overall": "Katz log, group against the other rows",
+    "delong": "DeLong",
 }
 
 

@@ -13,6 +13,7 @@ from govdsl.metrics.declaration import (
     MetricDeclaration,
     Parameter,
 )
+from govdsl.metrics.families.fairness import CONFIDENCE
 
 SCORE_COLUMN = Parameter(
     "score_column",
@@ -71,10 +72,13 @@ def _declaration(
     probabilities: bool = True,
     between: bool = False,
     binned: bool = False,
+    interval: bool = False,
 ) -> MetricDeclaration:
     parameters = _BETWEEN_PARAMETERS if between else _OVERALL_PARAMETERS
     if binned:
         parameters += (BINS, STRATEGY)
+    if interval:
+        parameters += (CONFIDENCE,)
     cases = edge_cases + (_NO_ROWS, _SMALL) + ((_ONE_GROUP,) if between else ()) + (_MISSING_SCORE,)
     if probabilities:
         cases += (_PROBABILITIES,)
@@ -96,6 +100,11 @@ def _declaration(
     )
 
 
+_AUC_INTERVAL = (
+    "the 95% (or `confidence`) interval is DeLong's normal interval, cut to [0, 1]; it needs at least two positive and"
+    " two negative rows, and when positives and negatives do not overlap its width is 0, which says nothing about"
+    " small samples"
+)
 _AUC = (
     "Area under the ROC curve: the probability that a random positive row scores higher than a random negative row,"
     " with tied scores counting one half, as in scikit-learn's roc_auc_score. Reads scores on any scale."
@@ -111,16 +120,19 @@ _ECE = (
 )
 
 DECLARATIONS = [
-    _declaration("roc_auc", _AUC, "roc_auc", (0.0, 1.0), "higher", (_ONE_CLASS,), probabilities=False),
+    _declaration(
+        "roc_auc", _AUC, "roc_auc", (0.0, 1.0), "higher", (_ONE_CLASS, _AUC_INTERVAL), probabilities=False, interval=True
+    ),
     _declaration(
         "roc_auc_difference",
         "Largest minus smallest group ROC AUC.",
         "roc_auc",
         (0.0, 1.0),
         "lower",
-        (_ONE_CLASS,),
+        (_ONE_CLASS, _AUC_INTERVAL),
         probabilities=False,
         between=True,
+        interval=True,
     ),
     _declaration("log_loss", _LOG_LOSS, "log_loss", (0.0, float("inf")), "lower", ()),
     _declaration("brier_score", _BRIER, "brier_score", (0.0, 1.0), "lower", ()),
