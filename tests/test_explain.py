@@ -94,3 +94,16 @@ def test_unknown_and_ambiguous_controls(tmp_path):
     assert "name one of p.top, q.top" in ambiguous.stderr
     unique = explain(tmp_path, "--control", "middle")
     assert unique.exit_code == 0 and "Control p.middle" in unique.stdout
+
+
+def test_evidence_lists_columns_each_reduction_reads(tmp_path):
+    adult = COMPAS_BUNDLE.parent / "adult"
+    policy = COMPAS_POLICY.parent / "adult.gov"
+    result = CliRunner().invoke(
+        main, ["explain", str(policy), "--bundle", str(adult), "--control", "adult_credit.discrimination", "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    checks = {check["id"].rsplit(".", 1)[1]: check for check in json.loads(result.stdout)["checks"]}
+    assert checks["auc"]["evidence"][0]["columns"] == ["over_50k", "score"]
+    assert checks["accuracy"]["evidence"][0]["columns"] == ["over_50k", "predicted_over_50k"]
+    assert checks["auc_per_age_band"]["evidence"][0]["columns"] == ["over_50k", "score", "age_band"]

@@ -99,10 +99,22 @@ def _evidence(plan: p.Plan, bundle, check_spec: p.CheckSpec) -> list[dict]:
     return evidence
 
 
+# The columns each kind of reduction reads besides those its arguments and features name.
+_LABEL_AND_PREDICTION = frozenset({"group_confusion", "favorable_confusion", "regression_sums"})
+_LABEL_AND_SCORE = frozenset({"score_counts", "probability_counts"})
+_ALL_COLUMNS_BY_DEFAULT = frozenset({"column_profile", "duplicate_rows", "schema_profile"})
+
+
 def _columns(reduction: p.ReductionSpec, dataset) -> list[str]:
+    """Return the columns of `dataset` that a reduction reads, by the names the check uses."""
     columns: list[str] = []
-    if reduction.kind == "group_confusion":
+    if reduction.kind in _LABEL_AND_PREDICTION:
         columns += [dataset.label_column, dataset.prediction_column]
+    elif reduction.kind in _LABEL_AND_SCORE:
+        columns += [dataset.label_column, reduction.option("score_column") or dataset.score_column]
+    elif reduction.kind in _ALL_COLUMNS_BY_DEFAULT and not reduction.option("columns"):
+        excluded = set(reduction.option("exclude") or ())
+        columns += [column for column in dataset.columns if column not in excluded]
     for name in _COLUMN_ARGUMENTS:
         value = reduction.option(name)
         if isinstance(value, str):
