@@ -511,7 +511,7 @@ def _load_waivers(paths: tuple[str, ...]) -> tuple:
 @main.command("coverage")
 @click.argument("policies", nargs=-1, required=True)
 @click.option("--framework", "frameworks", multiple=True, help="Framework prefix to report, such as EU-AI-ACT; repeatable. Default: every framework the policies map to.")
-@click.option("--format", "output_format", type=click.Choice(["text", "json", "csv", "markdown"]), default="text", show_default=True, help="Output format.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "csv", "markdown", "html", "oscal"]), default="text", show_default=True, help="Output format; oscal writes an OSCAL component-definition.")
 @click.option("--min-coverage", type=click.FloatRange(0, 100), callback=lambda c, p, v: _finite(v, p), help="Exit with status 1 when a framework covers less than this percentage of its leaf clauses.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the matrix to this file instead of stdout.")
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="DATE", help="Date (YYYY-MM-DD) that decides which obligations still lie in the future; default today (UTC).")
