@@ -15,7 +15,7 @@ not covered.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from govdsl.catalog.model import CatalogSet
@@ -230,6 +230,8 @@ class Coverage:
     below_minimum: tuple[str, ...] = field(default=())
     policies: tuple[dict, ...] = ()
     as_of: str | None = None
+    # The compiled controls by id, for renderers that show a control's title and enforcement.
+    controls: Mapping[str, ControlSpec] = field(default_factory=dict, compare=False, repr=False)
 
     def to_dict(self) -> dict:
         return {
@@ -333,7 +335,7 @@ def compute_coverage(
         if min_coverage is not None and (s.overall.exact_percent is None or s.overall.exact_percent < min_coverage)
     )
     policies = tuple({"name": p.name, "version": p.version, "file": p.file, "sha256": p.sha256} for p in plan.policies)
-    return Coverage(tuple(summaries), tuple(rows), min_coverage, below, policies, as_of)
+    return Coverage(tuple(summaries), tuple(rows), min_coverage, below, policies, as_of, dict(plan.controls))
 
 
 def _clause_status(controls: list[str], clause_status: str, basis: str, control_statuses: dict[str, str] | None) -> str:

@@ -215,7 +215,7 @@ def render_coverage_html(coverage: Coverage, controls: Mapping[str, ControlSpec]
     `controls` maps control ids to their compiled specs. The matrix shows the title
     and enforcement of each control found there beside its id, and the id alone otherwise.
     """
-    controls = controls or {}
+    controls = coverage.controls if controls is None else controls
     names = ", ".join(p["name"] for p in coverage.policies) or "no policy"
     body = [_header(coverage)]
     if len(coverage.frameworks) > 1:

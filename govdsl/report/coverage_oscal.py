@@ -170,7 +170,7 @@ def build_component_definition(coverage: Coverage, controls: Mapping[str, Contro
     `controls` maps control ids to their compiled specs. A requirement's description
     names the title and enforcement of each control found there, and the id alone otherwise.
     """
-    controls = controls or {}
+    controls = coverage.controls if controls is None else controls
     document = _Document(coverage, controls)
     names = ", ".join(p["name"] for p in coverage.policies) or "no policy"
     resources = [_policy_resource(p, document) for p in coverage.policies]

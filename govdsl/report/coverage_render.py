@@ -7,14 +7,11 @@ that page from the policies in policies/.
 from __future__ import annotations
 
 import csv
-import datetime
 import io
 import json
 import sys
 from pathlib import Path
 
-from govdsl.compiler.plan import ControlSpec
-from govdsl.errors import GovdslError
 from govdsl.report.coverage import Coverage, Tally, library_coverage
 from govdsl.report.coverage_html import render_coverage_html
 from govdsl.report.coverage_oscal import render_coverage_oscal
@@ -153,47 +150,13 @@ def render_coverage_markdown(coverage: Coverage) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def recompiled_controls(coverage: Coverage) -> dict[str, ControlSpec]:
-    """Compile the policy files that a Coverage records again and return their controls by id.
-
-    A Coverage contains control ids but not their titles or enforcement, which the
-    HTML and OSCAL formats show, and `govdsl coverage` passes a renderer the Coverage
-    alone. The files are compiled against the shipped catalogs on the Coverage's
-    date. Returns an empty dict when they no longer compile or their SHA-256 digests
-    differ from those the Coverage records, and the renderers then show ids only.
-    """
-    # TODO: drop this second compile once the coverage command passes its Plan's controls to the renderers.
-    from govdsl.catalog import load_catalogs
-    from govdsl.compiler import compile_policies
-
-    recorded = {p["file"]: p["sha256"] for p in coverage.policies}
-    if not recorded:
-        return {}
-    day = datetime.date.fromisoformat(coverage.as_of) if coverage.as_of else None
-    try:
-        plan, _ = compile_policies(list(recorded), load_catalogs(), as_of=day)
-    except GovdslError:
-        return {}
-    if {p.file: p.sha256 for p in plan.policies} != recorded:
-        return {}
-    return dict(plan.controls)
-
-
-def render_coverage_html_with_controls(coverage: Coverage) -> str:
-    return render_coverage_html(coverage, recompiled_controls(coverage))
-
-
-def render_coverage_oscal_with_controls(coverage: Coverage) -> str:
-    return render_coverage_oscal(coverage, recompiled_controls(coverage))
-
-
 COVERAGE_RENDERERS = {
     "text": render_coverage_text,
     "json": render_coverage_json,
     "csv": render_coverage_csv,
     "markdown": render_coverage_markdown,
-    "html": render_coverage_html_with_controls,
-    "oscal": render_coverage_oscal_with_controls,
+    "html": render_coverage_html,
+    "oscal": render_coverage_oscal,
 }
 
 
