@@ -14,22 +14,22 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
-import json
 import string
 import sys
 from collections import Counter
 from pathlib import Path
 
-import jsonschema
 import pandas as pd
-import yaml
 
 OUTPUT_DIR = Path(__file__).resolve().parent
-REPOSITORY_ROOT = OUTPUT_DIR.parents[1]
-BUNDLE_SCHEMA_PATH = REPOSITORY_ROOT / "govdsl" / "schemas" / "bundle.schema.json"
+
+# The helpers shared by the example build scripts live in examples/bundle_tools.py.
+# Running `python examples/compas/build.py` puts only examples/compas on sys.path,
+# so add its parent folder.
+sys.path.insert(0, str(OUTPUT_DIR.parent))
+from bundle_tools import BUNDLE_FILENAME, BuildError, render_csv, sha256_hex, validate_bundle  # noqa: E402
+
 PREDICTIONS_FILENAME = "predictions.csv"
-BUNDLE_FILENAME = "bundle.yaml"
 
 # ProPublica's filter keeps 6,172 of the 7,214 rows in the published file.
 EXPECTED_ROW_COUNT = 6172
@@ -124,10 +124,6 @@ approvals:
     note: "Illustrative entry, not a real approval. Conditional on passing the fairness gate."
 """
 )
-
-
-class BuildError(Exception):
-    """Error in the source data or the generated bundle that stops the build."""
 
 
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -279,41 +275,11 @@ def build_predictions(filtered: pd.DataFrame) -> pd.DataFrame:
     return predictions.sort_values("id", kind="stable").reset_index(drop=True)
 
 
-def render_predictions_csv(predictions: pd.DataFrame) -> bytes:
-    """Render predictions as UTF-8 CSV with LF line endings.
-
-    Every column is an integer or a string, so the output does not depend on
-    how pandas formats floats.
-    """
-    return predictions.to_csv(index=False, lineterminator="\n").encode("utf-8")
-
-
 def render_bundle(predictions_sha256: str) -> str:
     return BUNDLE_TEMPLATE.substitute(
         predictions_filename=PREDICTIONS_FILENAME,
         predictions_sha256=predictions_sha256,
     )
-
-
-def validate_bundle(bundle_text: str) -> None:
-    """Validate bundle.yaml text against the repository's bundle JSON Schema."""
-    if not BUNDLE_SCHEMA_PATH.is_file():
-        raise BuildError(f"Bundle schema not found at {BUNDLE_SCHEMA_PATH}.")
-    schema = json.loads(BUNDLE_SCHEMA_PATH.read_text(encoding="utf-8"))
-    bundle = yaml.safe_load(bundle_text)
-    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
-    errors = sorted(
-        validator.iter_errors(bundle),
-        key=lambda error: [str(part) for part in error.absolute_path],
-    )
-    if errors:
-        details = "; ".join(
-            f"{'/'.join(map(str, error.absolute_path)) or '(root)'}: {error.message}" for error in errors
-        )
-        raise BuildError(
-            f"The generated {BUNDLE_FILENAME} failed validation against {BUNDLE_SCHEMA_PATH}: "
-            f"{details}. Fix BUNDLE_TEMPLATE in {Path(__file__).name}."
-        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -333,8 +299,10 @@ def main(argv: list[str] | None = None) -> int:
         source = read_source(source_path)
         filtered = apply_propublica_filter(source)
         predictions = build_predictions(filtered)
-        predictions_csv = render_predictions_csv(predictions)
-        predictions_sha256 = hashlib.sha256(predictions_csv).hexdigest()
+        # Every column is an integer or a string, so the file does not depend on
+        # how pandas formats floats.
+        predictions_csv = render_csv(predictions, PREDICTION_COLUMNS)
+        predictions_sha256 = sha256_hex(predictions_csv)
         bundle_text = render_bundle(predictions_sha256)
         validate_bundle(bundle_text)
     except BuildError as error:
@@ -346,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     predictions_path.write_bytes(predictions_csv)
     bundle_path.write_bytes(bundle_text.encode("utf-8"))
 
-    source_sha256 = hashlib.sha256(source_path.read_bytes()).hexdigest()
+    source_sha256 = sha256_hex(source_path.read_bytes())
     print(f"source {source_path} (sha256 {source_sha256}): {len(source)} rows")
     print(f"wrote {predictions_path}: {len(predictions)} rows, sha256 {predictions_sha256}")
     print(f"wrote {bundle_path}")

@@ -20,27 +20,33 @@ Usage, from the repository root:
 
 from __future__ import annotations
 
-import argparse
-import hashlib
 import json
 import string
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import jsonschema
 import numpy as np
 import pandas as pd
-import yaml
 
 SCRIPT_DIR = Path(__file__).resolve().parent
-REPOSITORY_ROOT = SCRIPT_DIR.parents[1]
-BUNDLE_SCHEMA_PATH = REPOSITORY_ROOT / "govdsl" / "schemas" / "bundle.schema.json"
+
+# The helpers shared by the example build scripts live in examples/bundle_tools.py.
+# Running `python examples/german-credit/build.py` puts only examples/german-credit
+# on sys.path, so add its parent folder.
+sys.path.insert(0, str(SCRIPT_DIR.parent))
+from bundle_tools import (  # noqa: E402
+    MODEL_CARD_FILENAME,
+    SUMMARY_FILENAME,
+    BuildError,
+    library_versions,
+    parse_build_arguments,
+    render_csv,
+    run_build,
+)
+
 TRAINING_FILENAME = "training.csv"
 PREDICTIONS_FILENAME = "predictions.csv"
-MODEL_CARD_FILENAME = "model_card.md"
-SUMMARY_FILENAME = "build_summary.json"
-BUNDLE_FILENAME = "bundle.yaml"
 
 SEED = 0
 EXPECTED_ROW_COUNT = 1_000
@@ -112,10 +118,6 @@ DATA_COLUMNS = [
 PREDICTION_COLUMNS = [*DATA_COLUMNS, "score", "predicted_good_credit"]
 
 
-class BuildError(Exception):
-    """Error in the source data or the generated bundle that stops the build."""
-
-
 @dataclass(frozen=True)
 class Outputs:
     """The rendered files, kept in memory until every one of them has been validated."""
@@ -123,30 +125,6 @@ class Outputs:
     training: bytes
     predictions: bytes
     summary: dict
-
-
-def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description="Build examples/german-credit/ (two CSV datasets and bundle.yaml) from the UCI file german.data."
-    )
-    action = parser.add_mutually_exclusive_group(required=True)
-    action.add_argument(
-        "--source",
-        type=Path,
-        help="path to german.data of the UCI Statlog (German Credit Data) set: TAB separated, no header line",
-    )
-    action.add_argument(
-        "--refresh-digests",
-        action="store_true",
-        help="rewrite bundle.yaml with the SHA-256 of the committed files; reads no source",
-    )
-    parser.add_argument(
-        "--output",
-        type=Path,
-        default=SCRIPT_DIR,
-        help="folder to write into, which must hold model_card.md (default: the folder of this script)",
-    )
-    return parser.parse_args(argv)
 
 
 def parse_source(source_path: Path) -> pd.DataFrame:
@@ -262,21 +240,6 @@ def group_rates(rows: pd.DataFrame, features: list[str]) -> dict:
     return table
 
 
-def library_versions() -> dict[str, str]:
-    import platform
-
-    import scipy
-    import sklearn
-
-    return {
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "pandas": pd.__version__,
-        "scikit-learn": sklearn.__version__,
-        "scipy": scipy.__version__,
-    }
-
-
 def summarize(training: pd.DataFrame, predictions: pd.DataFrame, model) -> dict:
     """Compute the figures that the model card and README quote, from the written values."""
     from sklearn import metrics
@@ -322,10 +285,6 @@ def summarize(training: pd.DataFrame, predictions: pd.DataFrame, model) -> dict:
             for features in (["sex"], ["age_band"], ["foreign_worker"])
         },
     }
-
-
-def render_csv(frame: pd.DataFrame, columns: list[str]) -> bytes:
-    return frame[columns].to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
 def build_outputs(source: pd.DataFrame) -> Outputs:
@@ -486,100 +445,31 @@ def render_bundle(digests: dict[str, str], summary: dict) -> str:
     )
 
 
-def validate_bundle(bundle_text: str) -> None:
-    """Validate bundle.yaml text against the repository's bundle JSON Schema."""
-    if not BUNDLE_SCHEMA_PATH.is_file():
-        raise BuildError(f"Bundle schema not found at {BUNDLE_SCHEMA_PATH}.")
-    schema = json.loads(BUNDLE_SCHEMA_PATH.read_text(encoding="utf-8"))
-    bundle = yaml.safe_load(bundle_text)
-    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
-    errors = sorted(validator.iter_errors(bundle), key=lambda error: [str(part) for part in error.absolute_path])
-    if errors:
-        details = "; ".join(
-            f"{'/'.join(map(str, error.absolute_path)) or '(root)'}: {error.message}" for error in errors
-        )
-        raise BuildError(
-            f"The generated {BUNDLE_FILENAME} failed validation against {BUNDLE_SCHEMA_PATH}: "
-            f"{details}. Fix BUNDLE_TEMPLATE in {Path(__file__).name}."
-        )
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def refresh_digests(output_dir: Path) -> int:
-    """Rewrite bundle.yaml from the committed files and the committed build summary."""
-    digests = {}
-    for name in (PREDICTIONS_FILENAME, TRAINING_FILENAME, MODEL_CARD_FILENAME, SUMMARY_FILENAME):
-        path = output_dir / name
-        if not path.is_file():
-            print(f"error: {path} not found; run the full build with --source first.", file=sys.stderr)
-            return 2
-        digests[name] = sha256_hex(path.read_bytes())
-    summary = json.loads((output_dir / SUMMARY_FILENAME).read_text(encoding="utf-8"))
-    try:
-        bundle_text = render_bundle(digests, summary)
-        validate_bundle(bundle_text)
-    except BuildError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    (output_dir / BUNDLE_FILENAME).write_bytes(bundle_text.encode("utf-8"))
-    print(f"wrote {output_dir / BUNDLE_FILENAME}")
-    return 0
+def build_datasets(source_path: Path) -> tuple[int, dict[str, bytes], dict]:
+    source = parse_source(source_path)
+    outputs = build_outputs(source)
+    files = {
+        TRAINING_FILENAME: outputs.training,
+        PREDICTIONS_FILENAME: outputs.predictions,
+    }
+    return len(source), files, outputs.summary
 
 
 def main(argv: list[str] | None = None) -> int:
-    arguments = parse_arguments(argv)
-    output_dir: Path = arguments.output
-    if not output_dir.is_dir():
-        print(f"error: output folder not found: {output_dir}", file=sys.stderr)
-        return 2
-    if arguments.refresh_digests:
-        return refresh_digests(output_dir)
-
-    source_path: Path = arguments.source
-    if not source_path.is_file():
-        print(
-            f"error: source file not found: {source_path}. Pass --source with the path to german.data "
-            "of the UCI Statlog (German Credit Data) set.",
-            file=sys.stderr,
-        )
-        return 2
-    model_card_path = output_dir / MODEL_CARD_FILENAME
-    if not model_card_path.is_file():
-        print(f"error: {model_card_path} not found; bundle.yaml records its SHA-256.", file=sys.stderr)
-        return 2
-
-    # Every output is rendered and validated before any file is written, so a
-    # failed build leaves the committed files unchanged.
-    try:
-        source = parse_source(source_path)
-        outputs = build_outputs(source)
-        summary_text = json.dumps(outputs.summary, indent=2, sort_keys=True) + "\n"
-        files = {
-            TRAINING_FILENAME: outputs.training,
-            PREDICTIONS_FILENAME: outputs.predictions,
-            SUMMARY_FILENAME: summary_text.encode("utf-8"),
-        }
-        digests = {name: sha256_hex(data) for name, data in files.items()}
-        digests[MODEL_CARD_FILENAME] = sha256_hex(model_card_path.read_bytes())
-        bundle_text = render_bundle(digests, outputs.summary)
-        validate_bundle(bundle_text)
-    except BuildError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-
-    for name, data in files.items():
-        (output_dir / name).write_bytes(data)
-    (output_dir / BUNDLE_FILENAME).write_bytes(bundle_text.encode("utf-8"))
-
-    print(f"source {source_path} (sha256 {sha256_hex(source_path.read_bytes())}): {len(source)} applicants")
-    for name in files:
-        print(f"wrote {output_dir / name}: sha256 {digests[name]}")
-    print(f"wrote {output_dir / BUNDLE_FILENAME}")
-    print(summary_text, end="")
-    return 0
+    arguments = parse_build_arguments(
+        argv,
+        description="Build examples/german-credit/ (two CSV datasets and bundle.yaml) from the UCI file german.data.",
+        source_help="path to german.data of the UCI Statlog (German Credit Data) set: TAB separated, no header line",
+        default_output=SCRIPT_DIR,
+    )
+    return run_build(
+        arguments,
+        committed_filenames=(PREDICTIONS_FILENAME, TRAINING_FILENAME, MODEL_CARD_FILENAME, SUMMARY_FILENAME),
+        build_datasets=build_datasets,
+        render_bundle=render_bundle,
+        source_hint="Pass --source with the path to german.data of the UCI Statlog (German Credit Data) set.",
+        record_noun="applicants",
+    )
 
 
 if __name__ == "__main__":
