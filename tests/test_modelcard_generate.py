@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from govdsl.cli import main
-from govdsl.report.modelcard import SECTIONS
+from govdsl.report.modelcard import SECTIONS, Section, render_html
 from support import COMPAS_BUNDLE, COMPAS_POLICY, copy_bundle, replace_in
 
 
@@ -82,6 +82,73 @@ def test_html_is_self_contained_and_escaped(tmp_path, compas_results):
     parser.feed(page)
     assert parser.tags.count("h2") == 9
     assert "table" in parser.tags
+
+
+def test_html_renders_card_markdown(compas_results):
+    result = card("--bundle", str(COMPAS_BUNDLE), "--results", str(compas_results), "--format", "html")
+    assert result.exit_code == 0, result.output
+    page = result.stdout
+    # The card's own pipe table in Quantitative Analyses, with its right-aligned columns.
+    assert "<th>Group</th>" in page
+    assert '<td style="text-align:right">3,175</td>' in page
+    assert "<code>Low</code>" in page
+    assert "<li>Name: COMPAS (Correctional Offender Management Profiling" in page
+    assert "| ---" not in page
+    assert "|---" not in page
+    assert "`" not in page
+    assert "<p>- " not in page
+    parser = _Collector()
+    parser.feed(page)
+    parser.close()
+    assert parser.tags.count("h1") == 1
+    assert parser.tags.count("h2") == 9
+    assert parser.tags.count("table") > 8
+
+
+def test_html_note_without_results_renders_code():
+    page = card("--bundle", str(COMPAS_BUNDLE), "--format", "html").stdout
+    assert "pass <code>--results results.json</code>." in page
+    assert "`" not in page
+
+
+def test_html_escapes_raw_html_in_card(tmp_path):
+    bundle = copy_bundle(tmp_path)
+    replace_in(
+        bundle / "model_card.md",
+        "## Ethical Considerations\n",
+        "## Ethical Considerations\n\n<script>alert(1)</script>\n\nA photo <img src=x onerror=alert(1)> inline.\n\n",
+    )
+    result = card("--bundle", str(bundle), "--format", "html")
+    assert result.exit_code == 0, result.output
+    page = result.stdout
+    assert "<script" not in page
+    assert "<img" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "A photo &lt;img src=x onerror=alert(1)&gt; inline." in page
+    parser = _Collector()
+    parser.feed(page)
+    parser.close()
+    assert "script" not in parser.tags
+    assert "img" not in parser.tags
+    # The escaped markup is shown as text.
+    assert "<script>alert(1)</script>" in "".join(parser.text)
+
+
+def test_html_card_image_becomes_link(tmp_path):
+    bundle = copy_bundle(tmp_path)
+    replace_in(bundle / "model_card.md", "## Metrics\n", "## Metrics\n\n![ROC curve](plots/roc.png)\n\n")
+    page = card("--bundle", str(bundle), "--format", "html").stdout
+    assert "<img" not in page
+    assert '<a href="plots/roc.png">ROC curve</a>' in page
+    markdown = card("--bundle", str(bundle)).stdout
+    assert "![ROC curve](plots/roc.png)" in markdown
+
+
+def test_html_card_headings_nest_under_section():
+    section = Section("Factors", [("markdown", "# Inner heading\n\nText.")])
+    page = render_html("Card", [section])
+    assert "<h3>Inner heading</h3>" in page
+    assert page.count("<h1>") == 1
 
 
 def test_results_of_another_model_rejected(tmp_path, compas_results):

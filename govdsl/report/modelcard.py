@@ -4,13 +4,16 @@ The card is filled from the bundle (model metadata, datasets, approvals, the tex
 the bundle's own model card) and, when results are given, from an evaluation: the
 metrics checked, their thresholds and the per-group values. A section the evidence
 does not cover says so; nothing is invented. One list of blocks feeds both the
-Markdown and the HTML form.
+Markdown and the HTML form. The HTML form renders the text carried from the bundle's
+card as CommonMark with pipe tables, and escapes any raw HTML in it.
 """
 
 from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
+
+from markdown_it import MarkdownIt
 
 SECTIONS = (
     "Model Details",
@@ -31,11 +34,15 @@ _TRAINING_ROLES = ("training", "reference")
 @dataclass
 class Section:
     title: str
-    # Blocks in order: ("p", text), ("list", [items]), ("table", headers, rows), ("h", subheading).
+    # Blocks in order: ("p", plain text), ("markdown", Markdown text), ("list", [items]),
+    # ("table", headers, rows), ("h", subheading).
     blocks: list[tuple] = field(default_factory=list)
 
     def paragraph(self, text: str) -> None:
         self.blocks.append(("p", text))
+
+    def markdown(self, text: str) -> None:
+        self.blocks.append(("markdown", text))
 
     def table(self, headers: list[str], rows: list[list[str]]) -> None:
         if rows:
@@ -99,8 +106,8 @@ def build_card(bundle, card, results: dict | None) -> tuple[str, list[Section]]:
         _results_sections(results, metrics, analyses, caveats)
     else:
         note = "No evaluation results were given; run `govdsl check ... --format json -o results.json` and pass `--results results.json`."
-        metrics.paragraph(note)
-        analyses.paragraph(note)
+        metrics.markdown(note)
+        analyses.markdown(note)
     _carry(metrics, existing("metrics"))
     _carry(analyses, existing("quantitative_analyses"))
     _carry(sections["Ethical Considerations"], existing("ethical_considerations"))
@@ -115,7 +122,7 @@ def build_card(bundle, card, results: dict | None) -> tuple[str, list[Section]]:
 
 def _carry(section: Section, text: str | None) -> None:
     if text:
-        section.paragraph(text)
+        section.markdown(text)
 
 
 def _data_section(section: Section, bundle, roles: tuple[str, ...], text: str | None) -> None:
@@ -190,7 +197,7 @@ def render_markdown(title: str, sections: list[Section]) -> str:
     for section in sections:
         lines += [f"## {section.title}", ""]
         for block in section.blocks:
-            if block[0] == "p":
+            if block[0] in ("p", "markdown"):
                 lines += [block[1], ""]
             elif block[0] == "h":
                 lines += [f"### {block[1]}", ""]
@@ -209,7 +216,32 @@ _STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1b1b1b}"
     "table{border-collapse:collapse;margin:0.5rem 0 1rem}td,th{border:1px solid #ccc;padding:0.25rem 0.5rem;text-align:left}"
     "th{background:#f2f2f2}h2{border-bottom:1px solid #ddd;padding-bottom:0.2rem}p{white-space:pre-wrap}"
+    ".markdown p{white-space:normal}code{background:#f2f2f2;padding:0 0.2rem}"
 )
+
+# CommonMark plus pipe tables. With "html" off, markdown-it escapes raw HTML blocks and
+# inline tags as text, and its link validation drops javascript:, vbscript: and file: URLs
+# (checked with markdown-it-py 3.0.0 and 4.3.0).
+_MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
+
+
+def _render_image_as_link(renderer, tokens, idx, options, env) -> str:
+    """Render a Markdown image as a link to it, so the page loads nothing."""
+    token = tokens[idx]
+    alt = renderer.renderInlineAsText(token.children or [], options, env) or token.attrGet("src")
+    return f'<a href="{html.escape(str(token.attrGet("src")))}">{html.escape(str(alt))}</a>'
+
+
+_MARKDOWN.add_render_rule("image", _render_image_as_link)
+
+
+def _markdown_html(text: str) -> str:
+    """Render the card's Markdown, moving its headings two levels down (at most <h6>) to nest under the section's <h2>."""
+    tokens = _MARKDOWN.parse(text)
+    for token in tokens:
+        if token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{min(int(token.tag[1:]) + 2, 6)}"
+    return _MARKDOWN.renderer.render(tokens, _MARKDOWN.options, {})
 
 
 def render_html(title: str, sections: list[Section]) -> str:
@@ -225,6 +257,8 @@ def render_html(title: str, sections: list[Section]) -> str:
         for block in section.blocks:
             if block[0] == "p":
                 parts.append(f"<p>{escape(block[1])}</p>")
+            elif block[0] == "markdown":
+                parts.append(f'<div class="markdown">{_markdown_html(block[1])}</div>')
             elif block[0] == "h":
                 parts.append(f"<h3>{escape(block[1])}</h3>")
             elif block[0] == "list":
