@@ -271,6 +271,13 @@ def check_command(
             raise click.UsageError(problem)
     if output and any(os.path.abspath(t.path) == os.path.abspath(output) for t in reports):
         raise click.UsageError(f"`{output}` is named by both -o and --report; give each output its own file")
+    if output:
+        from govdsl.report.formats import path_problem
+
+        # Checked before evaluation: the audit log must not record a run whose report cannot be written.
+        problem = path_problem(output)
+        if problem:
+            raise click.BadParameter(f"cannot write `{output}`: {problem}", param_hint="-o/--output")
     command_line = _param_pairs(param_values)
     file_values = read_params_file(params_file) if params_file else None
     plan, warnings = compile_policies(policies, as_of=as_of.date() if as_of else None)

@@ -108,3 +108,32 @@ class YamlProblems:
     def raise_if_any(self) -> None:
         if self.items:
             raise InvalidInputError(self.items, {self.file: self.text})
+
+
+def schema_error_text(problem) -> tuple[list[str | int], str, str | None]:
+    """Return the key path, the message and a hint for a jsonschema ValidationError, in words a YAML author can act on.
+
+    An unknown key is placed at that key, with the closest known key as a hint,
+    because jsonschema places it at the mapping that holds it. An invalid date is
+    named as such rather than as a failed format.
+    """
+    import difflib
+    import re
+
+    path = list(problem.absolute_path)
+    if problem.validator == "additionalProperties" and isinstance(problem.instance, dict):
+        schema = problem.schema if isinstance(problem.schema, dict) else {}
+        known = list(schema.get("properties", {}))
+        patterns = [re.compile(pattern) for pattern in schema.get("patternProperties", {})]
+        unknown = [
+            key for key in problem.instance
+            if key not in known and not any(pattern.search(str(key)) for pattern in patterns)
+        ]
+        if unknown:
+            key = unknown[0]
+            close = difflib.get_close_matches(str(key), known, n=1)
+            hint = f"did you mean `{close[0]}`?" if close else (f"known keys here: {', '.join(known)}" if known else None)
+            return path + [key], f"unknown key `{key}`", hint
+    if problem.validator == "format" and problem.validator_value == "date":
+        return path, f"`{problem.instance}` is not a valid calendar date", "write the date as YYYY-MM-DD"
+    return path, problem.message, None

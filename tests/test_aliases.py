@@ -157,3 +157,12 @@ def test_alias_must_be_text(tmp_path):
     replace_in(bundle / "bundle.yaml", "sex: gender", "sex: 3")
     diagnostics = load_errors(bundle)
     assert [d.code for d in diagnostics if "aliases" in d.message] == ["E404"]
+
+
+def test_feature_listed_by_file_name_gets_alias_hint(tmp_path):
+    bundle = aliased_compas(tmp_path)
+    replace_in(bundle / "bundle.yaml", "sensitive_features: [race, sex, age_cat]", "sensitive_features: [ethnicity, gender, age_cat]")
+    results = check_json(COMPAS_POLICY, bundle)
+    check = results["controls"][0]["checks"][0]
+    assert check["status"] == "error"
+    assert "`race` is the alias of column `ethnicity`, so list `race` under sensitive_features instead" in check["message"]

@@ -183,3 +183,37 @@ def test_gate_line_names_regressions(runs):
     text = render_text(compared)
     assert "Gate: BLOCKED by 2 regression(s) against the baseline" in text
     assert "control(s): \n" not in text
+
+
+def test_waived_failure_is_changed_not_fixed(runs):
+    import dataclasses
+
+    baseline, after = runs
+    baseline["controls"][1]["status"] = "fail"
+    waived = tuple(dataclasses.replace(c, status="waived") if c.id == "p.accurate" else c for c in after.controls)
+    compared = compare_with_baseline(dataclasses.replace(after, controls=waived), baseline, "before.json")
+    changes = {c["id"]: c["change"] for c in compared.baseline["controls"]}
+    assert changes["p.accurate"] == "changed"
+
+
+def test_baseline_of_other_model_and_policy_warns(runs):
+    baseline, after = runs
+    baseline["bundle"]["model"]["id"] = "another-model"
+    baseline["policies"][0]["name"] = "q"
+    compared = compare_with_baseline(after, baseline, "before.json")
+    warnings = compared.baseline["warnings"]
+    assert warnings[0] == "the baseline is for model `another-model`, not `toy`, so the comparison may not mean much"
+    assert warnings[1] == "the baseline evaluated other policies (`q`), so every control is new or removed"
+    assert compared.baseline["model_id"] == "another-model"
+
+
+def test_text_names_absent_and_removed_controls(runs):
+    from govdsl.report.text import render_text
+
+    baseline, after = runs
+    baseline["controls"][0]["id"] = "p.retired"
+    text = render_text(compare_with_baseline(after, baseline, "before.json"))
+    assert "new             p.gap: (absent) -> fail" in text or "new             p.gap: (absent) -> pass" in text
+    assert "removed         p.retired: pass -> (removed)" in text
+    assert "None" not in text
+    assert "compared with before.json (as of 2026-03-01, model toy version 1)" in text

@@ -142,5 +142,17 @@ def test_impossible_dates_are_schema_errors(tmp_path, written):
     replace_in(bundle / "bundle.yaml", 'date: "2024-01-15"', f"date: {written}")
     (diagnostic,) = load_errors(bundle)
     assert diagnostic.code == "E404"
-    assert "approvals[0].date" in diagnostic.message and "is not a 'date'" in diagnostic.message
+    assert "approvals[0].date" in diagnostic.message
+    assert "is not a valid calendar date" in diagnostic.message
     assert diagnostic.span is not None
+
+
+def test_misspelled_key_is_placed_at_the_key(tmp_path):
+    bundle = copy_bundle(tmp_path)
+    replace_in(bundle / "bundle.yaml", "label_column: two_year_recid", "lable_column: two_year_recid")
+    diagnostics = load_errors(bundle)
+    (unknown,) = [d for d in diagnostics if d.code == "E404"]
+    assert unknown.message.endswith("is invalid at `datasets[0].lable_column`: unknown key `lable_column`")
+    assert unknown.help == "did you mean `label_column`?"
+    lines = (bundle / "bundle.yaml").read_text(encoding="utf-8").splitlines()
+    assert lines[unknown.span.line - 1].strip() == "lable_column: two_year_recid"

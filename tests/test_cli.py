@@ -424,3 +424,25 @@ def test_closed_pipe_stops_quietly():
     )
     assert completed.stdout.count("\n") == 1
     assert completed.stderr == ""
+
+
+def test_unwritable_output_stops_before_audit(tmp_path):
+    log_path = tmp_path / "audit.jsonl"
+    result = CliRunner().invoke(
+        main,
+        ["check", str(COMPAS_POLICY), "--bundle", str(COMPAS_BUNDLE), "--audit-log", str(log_path), "-o", str(tmp_path / "missing" / "r.json")],
+    )
+    assert result.exit_code == 2
+    assert "the folder of" in result.stderr
+    assert not log_path.exists()
+
+
+def test_params_file_problems_point_at_their_lines(tmp_path):
+    params = tmp_path / "params.yaml"
+    params.write_text("compas_fairness:\n  max_gap: 0.1\nmax_eror: 3\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        main, ["check", str(COMPAS_POLICY), "--bundle", str(COMPAS_BUNDLE), "--no-audit", "--params", str(params)]
+    )
+    assert result.exit_code == 2
+    assert f"error[E705]: unknown parameter `max_eror` from the file {params}\n --> {params}:3:1" in result.stderr
+    assert f" --> {params}:2:3" in result.stderr

@@ -2,7 +2,9 @@
 
 A control *newly fails* when it ends in a blocking status (`fail`, `error`, `blocked`,
 `insufficient`) now but passed, was waived or was skipped in the baseline. It *newly
-passes* in the opposite case. A check's metric *worsens* when its value moved in the
+passes* when it passes or is skipped now but ended in a blocking status in the
+baseline. A control that failed before and is waived now has *changed*: a waiver
+accepts a failure, it does not fix it. A check's metric *worsens* when its value moved in the
 direction its comparison rejects: up for `<` and `<=`, down for `>` and `>=`. Checks
 without such a comparison have no direction, so their moves are listed but never
 count as worse.
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import math
 from pathlib import Path
 
@@ -24,7 +27,10 @@ from govdsl.engine import status as st
 from govdsl.engine.results import Results
 from govdsl.errors import InvalidInputError
 
+log = logging.getLogger("govdsl")
+
 _MET = frozenset({st.PASS, st.WAIVED, st.SKIPPED})
+_FIXED = frozenset({st.PASS, st.SKIPPED})
 
 
 def load_baseline(path: str) -> dict:
@@ -101,7 +107,7 @@ def compare_with_baseline(
             change = "new"
         elif control.status in st.BLOCKING and before in _MET:
             change = "newly_failing"
-        elif control.status in _MET and before in st.BLOCKING:
+        elif control.status in _FIXED and before in st.BLOCKING:
             change = "newly_passing"
         else:
             change = "unchanged" if control.status == before else "changed"
@@ -142,10 +148,24 @@ def compare_with_baseline(
         for m in metrics
         if m["beyond_tolerance"]
     ]
+    baseline_model = _baseline_model(baseline)
+    warnings = []
+    model_id = results.bundle.get("model", {}).get("id")
+    if baseline_model.get("id") is not None and baseline_model.get("id") != model_id:
+        warnings.append(f"the baseline is for model `{baseline_model.get('id')}`, not `{model_id}`, so the comparison may not mean much")
+    policies = {p.get("name") for p in baseline.get("policies", []) if isinstance(p, dict)}
+    current_policies = {p["name"] for p in results.policies}
+    if policies and not policies & current_policies:
+        listed = ", ".join(f"`{name}`" for name in sorted(policies, key=str))
+        warnings.append(f"the baseline evaluated other policies ({listed}), so every control is new or removed")
+    for warning in warnings:
+        log.warning("baseline %s: %s", baseline_name, warning)
     section = {
         "file": baseline_name,
         "as_of": baseline.get("as_of"),
-        "model": (baseline.get("bundle") or {}).get("model", {}).get("version") if isinstance(baseline.get("bundle"), dict) else None,
+        "model": baseline_model.get("version"),
+        "model_id": baseline_model.get("id"),
+        "warnings": warnings,
         "tolerance": tolerance,
         "fail_on_regression": fail_on_regression,
         "controls": controls,
@@ -156,3 +176,10 @@ def compare_with_baseline(
     if fail_on_regression and regressions:
         gate = dataclasses.replace(gate, decision="blocked", regressions=tuple(regressions))
     return dataclasses.replace(results, baseline=section, gate=gate)
+
+
+def _baseline_model(baseline: dict) -> dict:
+    """Return the `model` of the baseline's bundle, or {} when the results do not record one."""
+    bundle = baseline.get("bundle")
+    model = bundle.get("model") if isinstance(bundle, dict) else None
+    return model if isinstance(model, dict) else {}

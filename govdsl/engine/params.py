@@ -12,10 +12,10 @@ from pathlib import Path
 import yaml
 
 from govdsl.compiler.plan import Plan
-from govdsl.diagnostics import Diagnostic, error
+from govdsl.diagnostics import Diagnostic, Span, error
 from govdsl.engine.expressions import Duration, Environment, Evaluator, display
 from govdsl.errors import InvalidInputError
-from govdsl.yamlfiles import load_yaml
+from govdsl.yamlfiles import load_yaml, locate
 
 _TYPE_EXAMPLES = {
     "number": "write a number such as 0.1 or a percentage such as 10%",
@@ -85,25 +85,44 @@ def _resolve_name(plan: Plan, name: str) -> str | None:
     return matches[0] if len(matches) == 1 else None
 
 
-def read_params_file(path: str) -> dict[str, object]:
+class ParamValues(dict):
+    """Parameter values read from a file, with the file's text and the position of each name's key."""
+
+    def __init__(self, values: dict, text: str = "", file: str = "", keys: dict | None = None) -> None:
+        super().__init__(values)
+        self.text = text
+        self.file = file
+        self.keys = keys or {}  # flat name -> its key path in the YAML document
+
+    def span(self, name: str) -> Span | None:
+        position = locate(self.text, self.keys[name]) if name in self.keys else None
+        return Span.point(self.file, *position) if position else None
+
+
+def read_params_file(path: str) -> ParamValues:
     """Read a YAML parameters file: `name: value` pairs, or `policy: {name: value}` mappings."""
     try:
-        data = load_yaml(Path(path).read_text(encoding="utf-8"))
+        text = Path(path).read_text(encoding="utf-8")
+        data = load_yaml(text)
     except FileNotFoundError:
         raise InvalidInputError([error("E704", f"parameters file `{path}` not found")]) from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise InvalidInputError([error("E704", f"cannot read parameters file `{path}`: {exc}")]) from None
     if data is None:
-        return {}
+        return ParamValues({}, text, path)
     if not isinstance(data, dict):
         raise InvalidInputError([error("E704", f"parameters file `{path}` must be a mapping of names to values")])
     flat: dict[str, object] = {}
+    keys: dict[str, list] = {}
     for key, value in data.items():
         if isinstance(value, dict):
-            flat.update({f"{key}.{inner}": item for inner, item in value.items()})
+            for inner, item in value.items():
+                flat[f"{key}.{inner}"] = item
+                keys[f"{key}.{inner}"] = [key, inner]
         else:
             flat[str(key)] = value
-    return flat
+            keys[str(key)] = [key]
+    return ParamValues(flat, text, path, keys)
 
 
 def bind_params(
@@ -131,7 +150,7 @@ def bind_params(
                     if ambiguous
                     else (f"did you mean `{close[0]}`?" if close else f"parameters: {', '.join(sorted(plan.params)) or 'none'}")
                 )
-                diagnostics.append(error(code, f"unknown parameter `{name}` from the {source}", help=help_text))
+                diagnostics.append(error(code, f"unknown parameter `{name}` from the {source}", _span_of(values, name), help_text))
                 continue
             spec = plan.params[qualified]
             try:
@@ -141,7 +160,8 @@ def bind_params(
                     error(
                         "E702",
                         f"parameter `{qualified}` is a `{spec.type}`, but `{raw}` from the {source} is not",
-                        help=_TYPE_EXAMPLES.get(spec.type, f"give a `{spec.type}`"),
+                        _span_of(values, name),
+                        _TYPE_EXAMPLES.get(spec.type, f"give a `{spec.type}`"),
                     )
                 )
     evaluator = Evaluator(Environment({}, model, None, as_of))
@@ -161,5 +181,11 @@ def bind_params(
             continue
         bound[name] = BoundParam(name, spec.type, value, source)
     if diagnostics:
-        raise InvalidInputError(diagnostics)
+        sources = {file_values.file: file_values.text} if isinstance(file_values, ParamValues) and file_values.file else None
+        raise InvalidInputError(diagnostics, sources)
     return bound
+
+
+def _span_of(values: dict, name: str) -> Span | None:
+    """Return where a parameters file sets `name`; None for values from the command line."""
+    return values.span(name) if isinstance(values, ParamValues) else None

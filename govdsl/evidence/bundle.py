@@ -17,7 +17,7 @@ import jsonschema
 from govdsl import resources
 from govdsl.diagnostics import error
 from govdsl.errors import InvalidInputError
-from govdsl.yamlfiles import YamlProblems, key_text, parse_yaml_document, stringify_dates
+from govdsl.yamlfiles import YamlProblems, key_text, parse_yaml_document, schema_error_text, stringify_dates
 
 log = logging.getLogger("govdsl")
 
@@ -57,6 +57,21 @@ class Dataset:
     def has_column(self, name: str) -> bool:
         """Return whether `name` is a column of the file or an alias of one."""
         return name in self.columns or any(alias == name for alias, _ in self.aliases)
+
+    def undeclared_features(self, features: tuple[str, ...]) -> str | None:
+        """Return why some of `features` cannot form groups, or None when the dataset declares them all."""
+        undeclared = [f for f in features if f not in self.sensitive_features]
+        if not undeclared:
+            return None
+        declared = ", ".join(self.sensitive_features) or "none"
+        message = (
+            f"dataset `{self.name}` declares no sensitive feature {', '.join(f'`{u}`' for u in undeclared)}"
+            f" (declared: {declared})"
+        )
+        aliased = [(alias, column) for alias, column in self.aliases if alias in undeclared and column in self.sensitive_features]
+        for alias, column in aliased:
+            message += f"; `{alias}` is the alias of column `{column}`, so list `{alias}` under sensitive_features instead"
+        return message
 
     def column_names(self) -> str:
         """Return the file's columns and the aliases, for messages."""
@@ -112,12 +127,12 @@ def load_bundle(directory: str | Path) -> Bundle:
         resources.load_package_schema("bundle.schema.json"), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
     )
     for problem in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
-        path = list(problem.absolute_path)
+        path, message, hint = schema_error_text(problem)
         problems.add(
             "E404",
-            f"`{file_display}` is invalid at `{key_text(path)}`: {problem.message}",
+            f"`{file_display}` is invalid at `{key_text(path)}`: {message}",
             path,
-            "the fields of bundle.yaml are described in docs/bundle.md of the govdsl repository",
+            hint or "the fields of bundle.yaml are described in docs/bundle.md of the govdsl repository",
         )
     if not isinstance(data, dict):
         problems.raise_if_any()

@@ -268,13 +268,9 @@ def reduce_group_confusion(
         raise EvidenceMissing(
             f"dataset `{dataset.name}` declares no {', '.join(f'`{m}`' for m in missing_fields)}"
         )
-    undeclared = [f for f in features if f not in dataset.sensitive_features]
+    undeclared = dataset.undeclared_features(features)
     if undeclared:
-        declared = ", ".join(dataset.sensitive_features) or "none"
-        raise EvidenceMissing(
-            f"dataset `{dataset.name}` declares no sensitive feature {', '.join(f'`{u}`' for u in undeclared)}"
-            f" (declared: {declared})"
-        )
+        raise EvidenceMissing(undeclared)
     columns = [dataset.label_column, dataset.prediction_column, *features]
     state = GroupConfusionState(features, {}, 0)
     for chunk in read_chunks(dataset, list(dict.fromkeys(columns)), chunk_rows):
@@ -307,13 +303,13 @@ def check_binary_values(dataset: Dataset, label_values: set[str], prediction_val
     for column, values in columns:
         if len(values) > 2:
             raise EvidenceInvalid(
-                f"column `{column}` of dataset `{dataset.name}` has more than two distinct values ({_listing(values)}),"
-                " but binary classification metrics need two"
+                f"column `{column}` of `{dataset.relative_path}` (dataset `{dataset.name}`) has more than two distinct"
+                f" values ({_listing(values)}), but binary classification metrics need two"
             )
         if len(values) == 2 and not values & aliases:
             raise EvidenceInvalid(
                 f"positive_label `{dataset.positive_label}` of dataset `{dataset.name}` is not among the values of"
-                f" column `{column}` ({_listing(values)})"
+                f" column `{column}` of `{dataset.relative_path}` ({_listing(values)})"
             )
     if not (label_values | prediction_values) & aliases:
         found = _listing(label_values | prediction_values) or "none"

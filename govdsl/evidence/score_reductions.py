@@ -36,13 +36,9 @@ def _require(dataset: Dataset, fields: tuple[str, ...], purpose: str) -> None:
 
 
 def _require_features(dataset: Dataset, features: tuple[str, ...]) -> None:
-    undeclared = [f for f in features if f not in dataset.sensitive_features]
+    undeclared = dataset.undeclared_features(features)
     if undeclared:
-        declared = ", ".join(dataset.sensitive_features) or "none"
-        raise EvidenceMissing(
-            f"dataset `{dataset.name}` declares no sensitive feature {', '.join(f'`{u}`' for u in undeclared)}"
-            f" (declared: {declared})"
-        )
+        raise EvidenceMissing(undeclared)
 
 
 def _present(chunk: pd.DataFrame, columns: tuple[str, ...]) -> tuple[pd.DataFrame, int]:

@@ -19,7 +19,7 @@ import jsonschema
 from govdsl import resources
 from govdsl.diagnostics import error
 from govdsl.errors import InvalidInputError
-from govdsl.yamlfiles import YamlProblems, key_text, locate, parse_yaml_document, stringify_dates
+from govdsl.yamlfiles import YamlProblems, key_text, locate, parse_yaml_document, schema_error_text, stringify_dates
 
 _HELP = "the fields of a waivers file are described in docs/waivers.md of the govdsl repository"
 
@@ -83,8 +83,10 @@ def load_waivers(path: str | Path) -> tuple[Waiver, ...]:
     problems = YamlProblems(display, text)
     validator = jsonschema.Draft202012Validator(resources.load_package_schema("waivers.schema.json"))
     for problem in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
-        where = key_text(list(problem.absolute_path)) or "the top level"
-        problems.add("E803", f"waivers file `{display}` is invalid at `{where}`: {_message(problem)}", list(problem.absolute_path), _HELP)
+        path, message, hint = schema_error_text(problem)
+        where = key_text(path) or "the top level"
+        text = _message(problem) if problem.validator == "pattern" else message
+        problems.add("E803", f"waivers file `{display}` is invalid at `{where}`: {text}", path, hint or _HELP)
     problems.raise_if_any()
 
     waivers: list[Waiver] = []
