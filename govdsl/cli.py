@@ -45,18 +45,25 @@ def _configure_logging(verbose: int, quiet: bool) -> None:
 
 
 def _print_diagnostics(
-    diagnostics: list[Diagnostic], sources: dict[str, str] | None = None, show_info: bool = True
+    diagnostics: list[Diagnostic], sources: dict[str, str] | None = None, show_info: bool = False, count_hidden: bool = False
 ) -> None:
-    """Print diagnostics to stderr: `-q` keeps errors only, and `show_info=False` drops info notes."""
+    """Print diagnostics to stderr: `-q` keeps errors only, and info notes need -v or `show_info`.
+
+    Info notes can run to hundreds of lines, such as one per clause whose obligations
+    apply later. With `count_hidden`, as for the commands a policy author runs, one
+    line counts the notes not shown.
+    """
     settings = click.get_current_context().find_root().obj or {}
-    shown = [
-        d
-        for d in diagnostics
-        if d.is_error
-        or (not settings.get("quiet") and (d.severity is not Severity.INFO or show_info or settings.get("verbose")))
-    ]
+    quiet = settings.get("quiet")
+    with_info = show_info or settings.get("verbose")
+    shown = [d for d in diagnostics if d.is_error or (not quiet and (d.severity is not Severity.INFO or with_info))]
     if shown:
         click.echo(render_all(shown, sources), err=True)
+    hidden = [d for d in diagnostics if d.severity is Severity.INFO and d not in shown]
+    if hidden and count_hidden and not quiet:
+        codes = ", ".join(sorted({d.code for d in hidden}))
+        notes = "info note" if len(hidden) == 1 else "info notes"
+        click.echo(f"govdsl: {len(hidden)} {notes} ({codes}) not shown; -v shows them", err=True)
 
 
 def _reports_errors(command: Callable) -> Callable:
@@ -67,7 +74,7 @@ def _reports_errors(command: Callable) -> Callable:
         try:
             return command(*args, **kwargs)
         except InvalidInputError as exc:
-            _print_diagnostics(exc.diagnostics, exc.sources, show_info=False)
+            _print_diagnostics([d for d in exc.diagnostics if d.severity is not Severity.INFO], exc.sources)
             count = sum(1 for d in exc.diagnostics if d.is_error)
             summary = f"govdsl: {count} error{'s' if count != 1 else ''}"
             if click.get_current_context().info_name == "check":
@@ -129,7 +136,7 @@ def compile_command(policies: tuple[str, ...], output: str | None, as_of: dateti
     cache = PlanCache(policies, day)
     cached = cache.load()
     if cached is not None:
-        _print_diagnostics(cached.diagnostics, cached.sources)
+        _print_diagnostics(cached.diagnostics, cached.sources, count_hidden=True)
         _write_utf8(cached.output, output)
         return
 
@@ -141,7 +148,7 @@ def compile_command(policies: tuple[str, ...], output: str | None, as_of: dateti
     with collector_paused():
         plan, warnings = compile_policies(policies, as_of=day)
         sources = plan.sources
-        _print_diagnostics(warnings, sources)
+        _print_diagnostics(warnings, sources, count_hidden=True)
         text = plan.to_json()
         del plan
     _write(text, output)
@@ -281,7 +288,7 @@ def check_command(
     command_line = _param_pairs(param_values)
     file_values = read_params_file(params_file) if params_file else None
     plan, warnings = compile_policies(policies, as_of=as_of.date() if as_of else None)
-    _print_diagnostics(warnings, plan.sources, show_info=False)
+    _print_diagnostics(warnings, plan.sources)
     if fail_on_regression and not baseline_file:
         raise click.UsageError("--fail-on-regression needs --baseline RESULTS.json")
     waivers = _load_waivers(waiver_files)
@@ -416,7 +423,7 @@ def explain_command(
     command_line = _param_pairs(param_values)
     file_values = read_params_file(params_file) if params_file else None
     plan, warnings = compile_policies(policies, as_of=as_of.date() if as_of else None)
-    _print_diagnostics(warnings, plan.sources, show_info=False)
+    _print_diagnostics(warnings, plan.sources)
     if control_id not in plan.controls:
         matches = [name for name in plan.controls if name.split(".", 1)[1] == control_id]
         if len(matches) == 1:
@@ -546,7 +553,7 @@ def coverage_command(
     chosen = [_framework_prefix(catalogs, name) for name in frameworks]
     day = as_of.date() if as_of else datetime.datetime.now(datetime.timezone.utc).date()
     plan, warnings = compile_policies(policies, catalogs, as_of=day)
-    _print_diagnostics(warnings, plan.sources)
+    _print_diagnostics(warnings, plan.sources, count_hidden=True)
     coverage = compute_coverage(plan, catalogs, chosen or None, min_coverage=min_coverage, as_of=day.isoformat())
     _write(COVERAGE_RENDERERS[output_format](coverage), output)
     if coverage.below_minimum and output_format != "text":
