@@ -800,7 +800,8 @@ def audit_verify_command(log_file: str, checkpoint_file: str | None, public_key_
         click.echo(json.dumps(document, indent=2))
     else:
         for finding in verification.findings:
-            where = f"record {finding.index}" if finding.index is not None else "log"
+            # Record i is line i + 1 of the log, one record per line.
+            where = f"record {finding.index} (line {finding.index + 1})" if finding.index is not None else "log"
             click.echo(f"{finding.kind.upper():<11} {where}: {finding.message}")
         verdict = "verified" if verification.ok else f"NOT verified: {len(verification.findings)} finding(s)"
         click.echo(f"{log_file}: {verification.size} records, root {verification.root}: {verdict}")
@@ -828,13 +829,14 @@ def audit_checkpoint_command(log_file: str) -> None:
 @click.option("--record-output", type=click.Path(dir_okay=False, writable=True), metavar="FILE", help="Also write the record's exact line to FILE, for `verify-proof --record`.")
 @_reports_errors
 def audit_prove_command(log_file: str, index: int, size: int | None, record_output: str | None) -> None:
-    """Print the inclusion proof of record INDEX (counted from 0) as JSON."""
+    """Print the inclusion proof of record INDEX (counted from 0) as JSON; exits 1 when the log does not verify."""
     import json
 
     from govdsl.audit.log import read_lines
     from govdsl.audit.proofs import prove_inclusion
 
     audit = _audit_log(log_file)
+    _require_verified(audit, log_file, "a proof from it would not show anything")
     proof = _audit_call(prove_inclusion, audit, index, size)
     if record_output:
         lines, _ = read_lines(audit.path)
@@ -854,7 +856,28 @@ def audit_consistency_command(log_file: str, old_size: int, new_size: int) -> No
 
     from govdsl.audit.proofs import prove_consistency
 
-    click.echo(json.dumps(_audit_call(prove_consistency, _audit_log(log_file), old_size, new_size), indent=2))
+    audit = _audit_log(log_file)
+    _require_verified(audit, log_file, "a proof from it would not show anything")
+    click.echo(json.dumps(_audit_call(prove_consistency, audit, old_size, new_size), indent=2))
+
+
+def _verification_problem(audit, log_file: str) -> str | None:
+    """Return a one-line account of why the log does not verify against its own checkpoints, or None when it does."""
+    from govdsl.audit.log import verify_log
+
+    verification = verify_log(audit)
+    if verification.ok:
+        return None
+    first = verification.findings[0]
+    where = f"record {first.index}" if first.index is not None else "log"
+    return f"`{log_file}` does not verify: {len(verification.findings)} finding(s), first {first.kind.upper()} {where}: {first.message}"
+
+
+def _require_verified(audit, log_file: str, consequence: str) -> None:
+    problem = _verification_problem(audit, log_file)
+    if problem:
+        click.echo(f"govdsl: {problem}; {consequence}. Run `govdsl audit verify {log_file}` for every finding.", err=True)
+        sys.exit(EXIT_FINDING)
 
 
 @audit_group.command("verify-proof")
@@ -921,12 +944,20 @@ def audit_repair_command(log_file: str, yes: bool) -> None:
 @click.option("--format", "output_format", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True, help="Output format.")
 @_reports_errors
 def audit_show_command(log_file: str, model_id: str | None, since: datetime.datetime | None, output_format: str) -> None:
-    """List the records of an audit log: when, which model, which policies, the gate decision and who ran it."""
+    """List the records of an audit log: when, which model, which policies, the gate decision and who ran it.
+
+    Exits 1, after the list, when the log does not verify against its checkpoints.
+    """
     from govdsl.audit.show import render_records, select_records
 
     audit = _audit_log(log_file)
+    problem = _verification_problem(audit, log_file)
     records = select_records(audit.records(), model_id, since.date() if since else None)
     click.echo(render_records(records, output_format), nl=False)
+    if problem:
+        # The records are listed, because an auditor may need to see them, but the exit status says they cannot be trusted.
+        click.echo(f"govdsl: warning: {problem}; the records above may have been changed. Run `govdsl audit verify {log_file}`.", err=True)
+        sys.exit(EXIT_FINDING)
 
 
 def _lint_settings() -> dict:

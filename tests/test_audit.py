@@ -346,7 +346,7 @@ def test_cli_verify_reports_and_show_filters(tmp_path):
     rewrite(audit, lambda lines: lines[:1] + [lines[1].replace(b'"b"', b'"c"')] + lines[2:])
     result = runner.invoke(main, ["audit", "verify", str(audit.path)])
     assert result.exit_code == 1
-    assert "MODIFIED    record 1" in result.stdout
+    assert "MODIFIED    record 1 (line 2)" in result.stdout
     missing = runner.invoke(main, ["audit", "verify", str(tmp_path / "none.jsonl")])
     assert missing.exit_code == 2
     assert "E903" in missing.stderr
@@ -383,3 +383,23 @@ def test_repair_without_an_answer_leaves_the_log(tmp_path):
     assert "repair cancelled" in result.stderr
     assert "internal error" not in result.stderr
     assert audit.path.read_bytes().endswith(b'{"torn')
+
+
+def test_show_and_prove_refuse_to_vouch_for_a_changed_log(audit):
+    rewrite(audit, lambda lines: lines[:2] + [lines[2].replace(b'"number":2', b'"number":7')] + lines[3:])
+    runner = CliRunner()
+    shown = runner.invoke(main, ["audit", "show", str(audit.path), "--format", "json"])
+    assert shown.exit_code == 1
+    assert len(json.loads(shown.stdout)) == 6
+    assert "does not verify: 1 finding(s), first MODIFIED record 2" in shown.stderr
+    for command in (["prove", str(audit.path), "0"], ["consistency", str(audit.path), "2", "6"]):
+        refused = runner.invoke(main, ["audit", *command])
+        assert refused.exit_code == 1
+        assert refused.stdout == ""
+        assert "a proof from it would not show anything" in refused.stderr
+
+
+def test_show_of_intact_log_exits_0(audit):
+    shown = CliRunner().invoke(main, ["audit", "show", str(audit.path)])
+    assert shown.exit_code == 0
+    assert shown.stderr == ""
