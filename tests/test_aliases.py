@@ -166,3 +166,12 @@ def test_feature_listed_by_file_name_gets_alias_hint(tmp_path):
     check = results["controls"][0]["checks"][0]
     assert check["status"] == "error"
     assert "`race` is the alias of column `ethnicity`, so list `race` under sensitive_features instead" in check["message"]
+
+
+def test_explain_names_the_aliased_file_columns(tmp_path):
+    bundle = aliased_compas(tmp_path)
+    result = CliRunner().invoke(
+        main, ["explain", str(COMPAS_POLICY), "--bundle", str(bundle), "--control", "compas_fairness.fpr_parity_race"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "columns two_year_recid, predicted_high_risk, race (column ethnicity)" in result.stdout

@@ -93,7 +93,9 @@ def _evidence(plan: p.Plan, bundle, check_spec: p.CheckSpec) -> list[dict]:
                     "role": dataset.role,
                     "file": dataset.relative_path,
                     "sha256": dataset.sha256,
-                    "columns": _columns(reduction, dataset),
+                    "columns": (columns := _columns(reduction, dataset)),
+                    # The file's own name of each column, where the bundle gives the column another name with `aliases`.
+                    "aliases": {name: dataset.column_in_file(name) for name in columns if dataset.column_in_file(name) != name},
                 }
             )
     return evidence
@@ -212,7 +214,8 @@ def render_explanation_text(explanation: dict) -> str:
     for check in explanation["checks"]:
         lines += ["", f"Check {check['id']}: {check['status'].upper()}", f"  {check['source']}"]
         for item in check["evidence"]:
-            columns = ", ".join(item["columns"]) or "none"
+            aliases = item.get("aliases", {})
+            columns = ", ".join(f"{c} (column {aliases[c]})" if c in aliases else c for c in item["columns"]) or "none"
             digest = f" sha256 {item['sha256'][:12]}..." if item.get("sha256") else ""
             lines.append(f"  read {item['file']} (dataset {item['dataset']}){digest}: columns {columns}")
         if check["value"] is not None:
