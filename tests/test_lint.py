@@ -338,3 +338,19 @@ def test_pre_commit_lint_hook_matches_waiver_file_names():
     skipped = ["waivers/settings.yaml", "pyproject.toml", "waivers.json"]
     assert [path for path in matched if pattern.search(path)] == matched
     assert [path for path in skipped if pattern.search(path)] == []
+
+
+def test_settings_come_from_nearest_pyproject_above(tmp_path, monkeypatch):
+    (tmp_path / "pyproject.toml").write_text('[tool.govdsl]\naudit_log = "logs/audit.jsonl"\n[tool.govdsl.lint]\nselect = ["L4"]\n', encoding="utf-8")
+    nested = tmp_path / "policies" / "team"
+    nested.mkdir(parents=True)
+    (tmp_path / "policies" / "pyproject.toml").write_text('[project]\nname = "other"\n', encoding="utf-8")
+    path = write(nested, CONTROL_WITHOUT_OWNER % "")
+    monkeypatch.chdir(nested)
+    from govdsl.settings import configured_settings
+
+    settings = configured_settings()
+    assert settings["lint"] == {"select": ["L4"]}
+    assert settings["audit_log"] == str(tmp_path.resolve() / "logs" / "audit.jsonl")
+    result = CliRunner().invoke(main, ["lint", path, "--format", "json"])
+    assert {finding["code"][:2] for finding in json.loads(result.stdout)} == {"L4"}
