@@ -272,7 +272,6 @@ def test_drift_bundle_matches_scipy():
     features = dict(load_bundle(DRIFT_BUNDLE).datasets["reference"].feature_types)
     table = reduce_bundle(DRIFT_BUNDLE, list(features))
     for column, kind in features.items():
-        cast = float if kind == "numeric" else str
         ref, cur = reference[column], current[column]
         ref = ref.astype(float) if kind == "numeric" else ref.where(ref.isna(), ref.astype(str))
         cur = cur.astype(float) if kind == "numeric" else cur.where(cur.isna(), cur.astype(str))
