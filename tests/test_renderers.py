@@ -319,6 +319,53 @@ def test_html_is_reproducible(compas, compas_page):
     assert render_html(compas) == compas_page
 
 
+def clause_facts(page: str, reference: str) -> dict[str, str]:
+    """Return the facts listed in the folded section of one clause."""
+    start = page.index(f"<code>{reference}</code>", page.index('<section id="clauses">'))
+    facts = page[start : page.index("</dl>", start)]
+    return dict(re.findall(r"<dt>([^<]*)</dt><dd>([^<]*)</dd>", facts))
+
+
+def test_html_clause_date_only_when_set(compas_page):
+    dated = clause_facts(compas_page, "EU-AI-ACT:Art.10(2)(f)")
+    assert dated["applies from"] == "2027-12-02"
+    in_force = clause_facts(compas_page, "NIST-AI-RMF:MEASURE 2.11")
+    assert in_force["catalog status"] == "in_force"
+    assert "applies from" not in in_force
+    assert "in force" not in compas_page
+
+
+def test_html_heading_levels_do_not_skip(compas_page, mixed_page):
+    for page in (compas_page, mixed_page):
+        levels = [int(level) for level in re.findall(r"<h([1-6])[\s>]", page)]
+        assert levels[0] == 1
+        jumps = [(before, after) for before, after in zip(levels, levels[1:]) if after > before + 1]
+        assert jumps == []
+        assert 3 in levels
+
+
+def test_html_clause_matrix_table(compas, compas_page):
+    section = compas_page[compas_page.index('<section id="matrix">') : compas_page.index('<section id="clauses">')]
+    table = section[section.index('<table class="matrix">') :]
+    rows = re.findall(r"<tr>(.*?)</tr>", table[table.index("</thead>") :])
+    assert len(rows) == sum(len(clause.controls) for clause in compas.clauses) == 16
+    first = re.sub(r"<[^>]+>", " ", rows[0]).split()
+    assert first == ["EU-AI-ACT:Art.10(2)(f)", "FAIL", "compas_fairness.fpr_parity_race", "FAIL"]
+    assert table.count("<tbody>") == len(compas.clauses)
+
+
+def test_html_group_counts_and_rows(compas_page):
+    # The group race=African-American: 641 false positives among 1514 actual negatives.
+    assert '0.4234 <span class="interval">[0.3987, 0.4484]</span> <span class="fraction">(641/1514)</span>' in compas_page
+    assert "<dt>overall rows</dt><dd>6172</dd>" in compas_page
+    assert "In parentheses: the numerator and denominator of each rate." in compas_page
+
+
+def test_html_interval_method_names(compas_page):
+    assert "<dt>interval (95% Newcombe hybrid score)</dt>" in compas_page
+    assert "95% newcombe" not in compas_page
+
+
 def test_html_without_matplotlib_is_usage_error(tmp_path, monkeypatch):
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *rest: None if name == "matplotlib" else real(name, *rest))

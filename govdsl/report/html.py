@@ -1,4 +1,4 @@
-"""Results as one self-contained HTML file: summary, controls with per-group charts, clause heat map and drill-down.
+"""Results as one self-contained HTML file: summary, baseline, controls with per-group charts, clause matrix and drill-down.
 
 The page loads nothing: styles are inline, and matplotlib draws each chart as SVG
 embedded as a `data:` URI in an `<img>`, where a browser runs no script. A Content
@@ -20,18 +20,26 @@ from govdsl.engine.results import CheckResult, ClauseResult, ControlResult, Resu
 from govdsl.errors import GovdslError
 from govdsl.report.views import (
     STATUS_RANK,
+    baseline_recorded,
+    change_label,
+    changed_controls,
     components,
+    format_interval,
     format_number,
     format_threshold,
+    gate_regressions,
+    group_fraction,
     group_label,
-    format_interval,
     interval_method,
     interval_of,
-    overall_interval,
+    metric_move,
     model_line,
     needs_attention,
     ordered_controls,
+    overall_interval,
+    overall_rows,
     policy_names,
+    regression_rule,
     status_summary,
 )
 
@@ -194,10 +202,20 @@ def _summary(results: Results) -> str:
     if gate.passed:
         verdict = f"Gate: PASSED ({_text(status_summary(results))})"
     else:
-        blocking = ", ".join(
-            f'<a href="#{_anchor("control", c)}"><code>{_text(c)}</code></a>' for c in gate.blocking_controls
-        )
-        verdict = f"Gate: BLOCKED by {len(gate.blocking_controls)} control(s): {blocking}"
+        reasons = []
+        if gate.blocking_controls:
+            blocking = ", ".join(
+                f'<a href="#{_anchor("control", c)}"><code>{_text(c)}</code></a>' for c in gate.blocking_controls
+            )
+            reasons.append(f"{len(gate.blocking_controls)} control(s): {blocking}")
+        if gate.regressions:
+            reasons.append(f'<a href="#baseline">{len(gate.regressions)} regression(s) against the baseline</a>')
+        verdict = f"Gate: BLOCKED by {' and '.join(reasons)}" if reasons else "Gate: BLOCKED"
+    regressions = gate_regressions(results)
+    regression_list = ""
+    if regressions:
+        items = "".join(f"<li>{_text(regression.text)}</li>" for regression in regressions)
+        regression_list = f'<p>Regressions against the baseline (--fail-on-regression):</p><ul class="regressions">{items}</ul>'
     rows = [
         ("Policies", _text(policy_names(results))),
         ("Bundle", f"<code>{_text(results.bundle.get('path', ''))}</code>"),
@@ -222,14 +240,60 @@ def _summary(results: Results) -> str:
         relaxed = ", ".join(f"<code>{_text(c)}</code>" for c in gate.relaxed_controls) or "none"
         note = f'<p class="note">--allow-insufficient was given, so <code>insufficient</code> controls did not block the gate (relaxed: {relaxed}).</p>'
     state = "passed" if gate.passed else "blocked"
-    return f'<header><h1>govdsl check</h1><p class="gate gate-{state}">{verdict}</p>{note}<dl class="summary">{items}</dl></header>'
+    return (
+        f'<header><h1>govdsl check</h1><p class="gate gate-{state}">{verdict}</p>{regression_list}{note}'
+        f'<dl class="summary">{items}</dl></header>'
+    )
+
+
+def _baseline_section(baseline: dict) -> str:
+    """Render the comparison with --baseline results: controls whose status changed, then how each check's value moved."""
+    recorded = f" ({_text(baseline_recorded(baseline))})" if baseline_recorded(baseline) else ""
+    parts = [
+        '<section id="baseline"><h2>Baseline</h2>',
+        f"<p>Compared with <code>{_text(baseline.get('file'))}</code>{recorded}. {_text(regression_rule(baseline))}</p>",
+    ]
+    parts.extend(f'<p class="note">Warning: {_text(warning)}</p>' for warning in baseline.get("warnings", []))
+    parts.append("<h3>Controls whose status changed</h3>")
+    changed = changed_controls(baseline)
+    if changed:
+        rows = "".join(
+            f'<tr><td><code>{_text(c["id"])}</code></td><td>{_text(change_label(c["change"]))}</td>'
+            f'<td>{_badge(c["before"]) if c.get("before") else "absent"}</td>'
+            f'<td>{_badge(c["after"]) if c.get("after") else "removed"}</td></tr>'
+            for c in changed
+        )
+        parts.append(
+            '<table class="baseline-controls"><thead><tr><th>control</th><th>change</th><th>baseline status</th>'
+            f"<th>status now</th></tr></thead><tbody>{rows}</tbody></table>"
+        )
+    else:
+        parts.append("<p>No control changed status.</p>")
+    metrics = baseline.get("metrics", [])
+    if metrics:
+        rows = []
+        for metric in metrics:
+            move = metric_move(metric, baseline)
+            rows.append(
+                f'<tr><td><code>{_text(metric["check"])}</code></td><td>{_text(metric.get("metric") or "")}</td>'
+                f'<td class="num">{format_number(metric["before"])}</td><td class="num">{format_number(metric["after"])}</td>'
+                f'<td class="num">{metric["delta"]:+.4f}</td><td>{f"<strong>{_text(move)}</strong>" if move else ""}</td></tr>'
+            )
+        parts.append(
+            '<h3>Values of the checks</h3><table class="baseline-metrics"><thead><tr><th>check</th><th>metric</th>'
+            "<th>baseline value</th><th>value now</th><th>change</th><th>move</th></tr></thead>"
+            f'<tbody>{"".join(rows)}</tbody></table>'
+        )
+    parts.append("</section>")
+    return "".join(parts)
 
 
 def _group_table(check: CheckResult) -> str:
     names = components(check)
     head = "".join(f"<th>{_text(name)}</th>" for name in names)
     rows = []
-    shown_interval = False
+    shown_interval = shown_fraction = False
+    favorable = (check.details or {}).get("favorable")
     for group in check.groups:
         cells = []
         for name in names:
@@ -238,10 +302,23 @@ def _group_table(check: CheckResult) -> str:
             if interval is not None:
                 shown_interval = True
                 cell += f' <span class="interval">{format_interval(interval)}</span>'
-            cells.append(f'<td class="num">{cell}</td>')
+            fraction = group_fraction(group, name, favorable)
+            if fraction is not None:
+                shown_fraction = True
+                cell += f' <span class="fraction">({fraction[0]}/{fraction[1]})</span>'
+            # A rate cell contains the rate, its interval and its fraction, so it is left-aligned to keep the rates in one column.
+            cells.append(f'<td class="rate">{cell}</td>')
         rows.append(f"<tr><td>{_text(group_label(group.group))}</td><td class=\"num\">{group.n}</td>{''.join(cells)}</tr>")
-    method = interval_method(check)
-    caption = f"<caption>Intervals: {_text(method)}</caption>" if method and shown_interval else ""
+    # The check's interval method describes its value, such as a difference of two rates. Each
+    # group's interval may come from another method, so the caption names only the level.
+    confidence = (check.details or {}).get("confidence")
+    level = f"{confidence:.0%} " if isinstance(confidence, (int, float)) else ""
+    notes = []
+    if shown_interval:
+        notes.append(f"In brackets: the {level}confidence interval of each group's value.")
+    if shown_fraction:
+        notes.append("In parentheses: the numerator and denominator of each rate.")
+    caption = f"<caption>{' '.join(notes)}</caption>" if notes else ""
     return f'<table class="groups">{caption}<thead><tr><th>group</th><th>n</th>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
 
 
@@ -273,6 +350,9 @@ def _check_section(check: CheckResult) -> str:
         facts.append(("dataset", check.dataset))
     for name, value in check.overall.items():
         facts.append((f"overall {name}", f"{format_number(value)} {format_interval(overall_interval(check, name))}".strip()))
+    rows = overall_rows(check)
+    if check.overall and rows is not None:
+        facts.append(("overall rows", str(rows)))
     if check.rows_excluded:
         facts.append(("rows left out", f"{check.rows_excluded} without a label or prediction"))
     if check.excluded_groups:
@@ -280,8 +360,8 @@ def _check_section(check: CheckResult) -> str:
         facts.append(("groups left out for their size", left_out))
     facts_html = "".join(f"<dt>{_text(name)}</dt><dd>{_text(value)}</dd>" for name, value in facts)
     parts = [
-        f'<div class="check"><h4>{_badge(check.status)} check <code>{_text(check.id.rsplit(".", 1)[-1])}</code>: '
-        f"<code>{_text(check.source)}</code></h4>",
+        f'<div class="check"><h3>{_badge(check.status)} check <code>{_text(check.id.rsplit(".", 1)[-1])}</code>: '
+        f"<code>{_text(check.source)}</code></h3>",
         f"<p>{_text(check.message)}</p>",
     ]
     if facts_html:
@@ -340,17 +420,48 @@ def _matrix_section(results: Results) -> str:
     alt = f"heat map of the status of {len(controls)} controls for {len(clauses)} clauses"
     note = ""
     if len(clauses) < len(results.clauses) or len(controls) < len({c for cl in results.clauses for c, _ in cl.controls}):
-        note = f"<p>The heat map shows the first {len(clauses)} clauses and {len(controls)} controls; the clause list below has all.</p>"
+        note = f"<p>The heat map shows the first {len(clauses)} clauses and {len(controls)} controls; the table below lists all.</p>"
     return (
         '<section id="matrix"><h2>Clause matrix</h2>'
-        f'<figure><img class="chart heatmap" alt="{_text(alt)}" src="{_heat_map(clauses, controls)}"></figure>{note}</section>'
+        f'<figure><img class="chart heatmap" alt="{_text(alt)}" src="{_heat_map(clauses, controls)}"></figure>{note}'
+        f"{_matrix_table(results.clauses)}</section>"
+    )
+
+
+def _matrix_table(clauses: Iterable[ClauseResult]) -> str:
+    """Render the clause matrix as a table for readers who cannot see the heat map: one row group per clause, one row per control."""
+    groups = []
+    for clause in clauses:
+        marks = []
+        if clause.clause_status != "in_force":
+            marks.append(clause.clause_status)
+        if clause.superseded_by:
+            marks.append(f"superseded by {clause.superseded_by}")
+        mark = f" ({_text('; '.join(marks))})" if marks else ""
+        span = len(clause.controls)
+        clause_cells = (
+            f'<th scope="rowgroup" rowspan="{span}"><a href="#{_anchor("clause", clause.reference)}">'
+            f'<code>{_text(clause.reference)}</code></a>{mark}</th><td rowspan="{span}">{_badge(clause.status)}</td>'
+        )
+        rows = []
+        for index, (control_id, status) in enumerate(clause.controls):
+            link = f'<a href="#{_anchor("control", control_id)}"><code>{_text(control_id)}</code></a>'
+            control_cells = f"<td>{link}</td><td>{_badge(status)}</td>"
+            rows.append(f"<tr>{clause_cells if index == 0 else ''}{control_cells}</tr>")
+        groups.append(f"<tbody>{''.join(rows)}</tbody>")
+    return (
+        '<table class="matrix"><thead><tr><th scope="col">clause</th><th scope="col">clause status</th>'
+        f'<th scope="col">control</th><th scope="col">control status</th></tr></thead>{"".join(groups)}</table>'
     )
 
 
 def _clause_section(clauses: Iterable[ClauseResult], controls: dict[str, ControlResult]) -> str:
     items = []
     for clause in clauses:
-        facts = [("assessable", clause.assessable), ("applies from", clause.applies_from or "in force"), ("catalog status", clause.clause_status)]
+        facts = [("assessable", clause.assessable)]
+        if clause.applies_from:
+            facts.append(("applies from", clause.applies_from))
+        facts.append(("catalog status", clause.clause_status))
         if clause.superseded_by:
             facts.append(("superseded by", clause.superseded_by))
         facts_html = "".join(f"<dt>{_text(name)}</dt><dd>{_text(value)}</dd>" for name, value in facts)
@@ -387,9 +498,10 @@ details.control,details.clause{border:1px solid #ccc;border-radius:4px;margin:.6
 details.control>summary,details.clause>summary{cursor:pointer;padding:.3rem 0}
 .meta{color:#555;font-size:.9em}
 .check{border-top:1px solid #eee;padding:.4rem 0}
-.check h4{margin:.3rem 0;font-weight:500}
+.check h3{margin:.3rem 0;font-weight:500;font-size:1rem}
 table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #ddd;padding:.2rem .5rem;text-align:left}
-td.num{text-align:right;font-variant-numeric:tabular-nums}.interval{color:#555}
+td.num{text-align:right;font-variant-numeric:tabular-nums}td.rate{font-variant-numeric:tabular-nums}.interval,.fraction{color:#555}
+table.matrix th[scope=rowgroup]{font-weight:normal}table.matrix [rowspan]{vertical-align:top}ul.regressions{margin:.3rem 0 .6rem}
 img.chart{max-width:100%;height:auto}figure{margin:.5rem 0}
 .remediation{background:#fff7e0;padding:.4rem .6rem;border-left:4px solid #E69F00}
 .waiver{background:#e6f0f8;padding:.4rem .6rem;border-left:4px solid #0072B2}
@@ -405,9 +517,11 @@ def render_html(results: Results) -> str:
     controls = {c.id: c for c in results.controls}
     state = "PASSED" if results.gate.passed else "BLOCKED"
     title = f"govdsl check: {model_line(results)}: gate {state}"
+    baseline_link = '<a href="#baseline">Baseline</a>' if results.baseline is not None else ""
     body = [
         _summary(results),
-        '<nav><a href="#controls">Controls</a><a href="#matrix">Clause matrix</a><a href="#clauses">Clauses</a></nav>',
+        f'<nav>{baseline_link}<a href="#controls">Controls</a><a href="#matrix">Clause matrix</a><a href="#clauses">Clauses</a></nav>',
+        _baseline_section(results.baseline) if results.baseline is not None else "",
         '<section id="controls"><h2>Controls</h2>',
         *(_control_section(c) for c in ordered_controls(results)),
         "</section>",

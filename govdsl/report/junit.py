@@ -3,7 +3,9 @@
 A test case's classname is the control id and its name the check id, so CI tools
 track each check across runs by the same ids that waivers and the audit log use.
 Check statuses map to JUnit outcomes as `junit_outcome` defines; docs/results.md
-lists the mapping.
+lists the mapping. When --fail-on-regression blocks the gate, a `baseline` test
+suite contains one failed test case per regression, so that a CI page shows a failure
+even when every check passed.
 """
 
 from __future__ import annotations
@@ -13,8 +15,11 @@ import xml.etree.ElementTree as ET
 
 from govdsl.engine.results import CheckResult, ControlResult, Gate, Results
 from govdsl.report.views import (
+    Regression,
+    baseline_source,
     format_number,
     format_threshold,
+    gate_regressions,
     group_label,
     model_line,
     policy_names,
@@ -22,6 +27,9 @@ from govdsl.report.views import (
 )
 
 PASSED, FAILURE, ERROR, SKIPPED = "passed", "failure", "error", "skipped"
+
+# The name of the test suite that contains the regressions against the baseline, and the classname of its test cases.
+BASELINE_SUITE = "baseline"
 
 # Characters that XML 1.0 does not allow, even escaped.
 _INVALID_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -110,6 +118,17 @@ def _test_case(parent: ET.Element, control: ControlResult, check: CheckResult, g
     return outcome
 
 
+def _regression_case(parent: ET.Element, regression: Regression, index: int, results: Results) -> None:
+    """Add a failed test case for a regression, named after the control or check it concerns."""
+    name = regression.subject or f"regression {index}"
+    case = ET.SubElement(parent, "testcase", classname=BASELINE_SUITE, name=_clean(name))
+    failure = ET.SubElement(case, FAILURE, message=_clean(regression.text), type="regression")
+    lines = [f"regression (--fail-on-regression): {regression.text}", *regression.details]
+    if results.baseline is not None:
+        lines.append(f"baseline: {baseline_source(results.baseline)}")
+    failure.text = _clean("\n".join(lines))
+
+
 def _control_without_checks(control: ControlResult) -> CheckResult:
     """Stand in for the checks of a control that has none, so that the control still has a test case."""
     return CheckResult(id=control.id, kind="check", status=control.status, message=control.message, source="(no checks)")
@@ -133,6 +152,16 @@ def render_junit(results: Results) -> str:
                 tally["tests"] += 1
                 if outcome != PASSED:
                     tally[outcome] += 1
+    regressions = gate_regressions(results)
+    if regressions:
+        # Kept apart from `suites`, which a policy named `baseline` would share.
+        baseline_suite = ET.SubElement(root, "testsuite", name=BASELINE_SUITE)
+        _properties(baseline_suite, results)
+        for index, regression in enumerate(regressions, start=1):
+            _regression_case(baseline_suite, regression, index, results)
+        _set_counts(baseline_suite, {"tests": len(regressions), FAILURE: len(regressions), ERROR: 0, SKIPPED: 0})
+        totals["tests"] += len(regressions)
+        totals[FAILURE] += len(regressions)
     for policy, suite in suites.items():
         _set_counts(suite, counts[policy])
     _set_counts(root, totals)
@@ -152,6 +181,7 @@ def _properties(suite: ET.Element, results: Results) -> None:
     entries = {
         "gate": gate.decision,
         "blocking_controls": ", ".join(gate.blocking_controls),
+        "regressions": "; ".join(gate.regressions),
         "controls": status_summary(results),
         "insufficient_relaxed": "yes" if gate.insufficient_relaxed else "no",
         "bundle": str(results.bundle.get("path", "")),

@@ -1,4 +1,4 @@
-"""Results as Markdown for a pull-request comment: the gate, controls that need attention, the clause matrix.
+"""Results as Markdown for a pull-request comment: the gate, controls that need attention, the baseline, the clause matrix.
 
 GitHub rejects a comment longer than 65,536 characters, so the report is cut at a
 block boundary to fit `max_chars`, and a note lists what was left out. Text from
@@ -12,15 +12,21 @@ import re
 
 from govdsl.engine.results import CheckResult, ControlResult, Results
 from govdsl.report.views import (
+    baseline_recorded,
+    change_label,
+    changed_controls,
     components,
     format_number,
     format_threshold,
+    gate_regressions,
     group_label,
     interval_of,
+    metric_move,
     model_line,
     needs_attention,
     ordered_controls,
     policy_names,
+    regression_rule,
     status_summary,
 )
 
@@ -149,13 +155,22 @@ def _header(results: Results) -> str:
     if gate.passed:
         verdict = f"**Gate: PASSED** ({status_summary(results)})"
     else:
-        blocking = ", ".join(code(c) for c in gate.blocking_controls)
-        verdict = f"**Gate: BLOCKED** by {len(gate.blocking_controls)} control(s): {blocking} ({status_summary(results)})"
-    lines = [
-        "## govdsl check",
-        "",
-        verdict,
-        "",
+        reasons = []
+        if gate.blocking_controls:
+            blocking = ", ".join(code(c) for c in gate.blocking_controls)
+            reasons.append(f"{len(gate.blocking_controls)} control(s): {blocking}")
+        if gate.regressions:
+            reasons.append(f"{len(gate.regressions)} regression(s) against the baseline")
+        blocked_by = f" by {' and '.join(reasons)}" if reasons else ""
+        verdict = f"**Gate: BLOCKED**{blocked_by} ({status_summary(results)})"
+    lines = ["## govdsl check", "", verdict, ""]
+    regressions = gate_regressions(results)
+    if regressions:
+        lines.append("Regressions against the baseline (`--fail-on-regression`):")
+        lines.append("")
+        lines.extend(f"- {escape(regression.text)}" for regression in regressions)
+        lines.append("")
+    lines += [
         f"Policy {escape(policy_names(results))}; bundle {code(str(results.bundle.get('path', '')))}: "
         f"{escape(model_line(results))}; as of {results.as_of}; govdsl {results.govdsl_version}.",
     ]
@@ -180,6 +195,39 @@ def _clause_matrix(results: Results) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _baseline_section(baseline: dict) -> str:
+    """Render the comparison with --baseline results: controls whose status changed, then how each check's value moved."""
+    recorded = f" ({escape(baseline_recorded(baseline))})" if baseline_recorded(baseline) else ""
+    source = f"Compared with {code(str(baseline.get('file')))}{recorded}."
+    lines = ["### Baseline", "", f"{source} {escape(regression_rule(baseline))}", ""]
+    lines.extend(f"**Warning:** {escape(str(warning))}\n" for warning in baseline.get("warnings", []))
+    changed = changed_controls(baseline)
+    if changed:
+        lines += ["| control | change | baseline status | status now |", "| --- | --- | --- | --- |"]
+        for control in changed:
+            before = control.get("before") or "absent"
+            after = control.get("after") or "removed"
+            lines.append(f"| {_table_code(control['id'])} | {change_label(control['change'])} | {before} | {after} |")
+    else:
+        lines.append("No control changed status.")
+    metrics = baseline.get("metrics", [])
+    if metrics:
+        lines += ["", "| check | metric | baseline value | value now | change | move |", "| --- | --- | ---: | ---: | ---: | --- |"]
+        for metric in metrics:
+            name = _table_code(str(metric.get("metric"))) if metric.get("metric") else "-"
+            move = metric_move(metric, baseline)
+            cells = [
+                _table_code(metric["check"]),
+                name,
+                format_number(metric["before"]),
+                format_number(metric["after"]),
+                f"{metric['delta']:+.4f}",
+                f"**{move}**" if move else "",
+            ]
+            lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def _blocks(results: Results) -> list[tuple[str, str]]:
     """Return the report's blocks in priority order, each with a short name for the truncation note."""
     blocks = [("summary", _header(results))]
@@ -189,6 +237,8 @@ def _blocks(results: Results) -> list[tuple[str, str]]:
     if attention:
         blocks.append(("heading", "### Controls that need attention\n"))
         blocks.extend((f"control {c.id}", _attention_block(c)) for c in attention)
+    if results.baseline is not None:
+        blocks.append(("the baseline comparison", _baseline_section(results.baseline)))
     if passing:
         blocks.append(("heading", f"### Controls that pass or do not apply ({len(passing)})\n"))
         blocks.extend((f"control {c.id}", _passing_block(c)) for c in passing)
@@ -204,8 +254,9 @@ def _truncation_note(left_out: list[str], shortened: str | None) -> str:
         parts.append(f"{shortened} is shortened")
     if controls:
         parts.append(f"{controls} control(s) are left out")
-    if "the clause matrix" in left_out:
-        parts.append("the clause matrix is left out")
+    for section in ("the baseline comparison", "the clause matrix"):
+        if section in left_out:
+            parts.append(f"{section} is left out")
     what = ", ".join(parts) or "the end is left out"
     return (
         f"\n---\nThis comment was cut to fit GitHub's limit of {GITHUB_COMMENT_LIMIT:,} characters: {what}. "

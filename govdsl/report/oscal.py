@@ -4,7 +4,8 @@ OSCAL version 1.2.1, the version that compliance-trestle 5.2 models. A clause is
 OSCAL control objective: its finding targets the clause as `objective-id` and
 relates the observations of every check of the controls that map to it. Each
 observation points to its evidence, the datasets, the model card, bundle.yaml and
-the policy files, listed with their SHA-256 digests as back-matter resources.
+the policy files, listed with their SHA-256 digests as back-matter resources. A
+comparison with --baseline results goes to the result's remarks.
 
 Every UUID is a version 5 UUID of the results' content and the element's place in
 the document, and every timestamp is the as-of date at midnight UTC, so the same
@@ -20,7 +21,18 @@ import uuid
 from collections.abc import Iterable
 
 from govdsl.engine.results import CheckResult, ClauseResult, ControlResult, Results
-from govdsl.report.views import format_number, format_threshold, group_label, model_line, policy_names
+from govdsl.report.views import (
+    baseline_source,
+    change_label,
+    changed_controls,
+    format_number,
+    format_threshold,
+    group_label,
+    metric_move,
+    model_line,
+    policy_names,
+    regression_rule,
+)
 
 OSCAL_VERSION = "1.2.1"
 PROPERTY_NAMESPACE = "urn:govdsl:oscal"
@@ -289,6 +301,40 @@ def _finding(clause: ClauseResult, token: str, document: _Document, platform: st
     return finding
 
 
+def _gate_sentence(results: Results) -> str:
+    """Say whether the gate passed and, when it is blocked, what blocks it."""
+    gate = results.gate
+    if gate.passed:
+        return "The gate is passed."
+    reasons = []
+    if gate.blocking_controls:
+        reasons.append(f"{len(gate.blocking_controls)} control(s): {', '.join(gate.blocking_controls)}")
+    if gate.regressions:
+        reasons.append(f"{len(gate.regressions)} regression(s) against the baseline: {'; '.join(gate.regressions)}")
+    return f"The gate is blocked by {' and by '.join(reasons)}." if reasons else "The gate is blocked."
+
+
+def _baseline_remarks(baseline: dict) -> str:
+    """Describe the comparison with --baseline results in Markdown: controls whose status changed and how each value moved."""
+    lines = [f"Comparison with the baseline results {baseline_source(baseline)}. {regression_rule(baseline)}", ""]
+    for warning in baseline.get("warnings", []):
+        lines += [f"Warning: {warning}", ""]
+    changed = changed_controls(baseline)
+    for control in changed:
+        before = control.get("before") or "absent"
+        after = control.get("after") or "removed"
+        lines.append(f"- control {control['id']}: {change_label(control['change'])} ({before} in the baseline, {after} now)")
+    if not changed:
+        lines.append("- no control changed status")
+    for metric in baseline.get("metrics", []):
+        move = metric_move(metric, baseline)
+        lines.append(
+            f"- check {metric['check']}: {metric.get('metric')} {format_number(metric['before'])} in the baseline, "
+            f"{format_number(metric['after'])} now ({metric['delta']:+.4f}{', ' + move if move else ''})"
+        )
+    return "\n".join(lines)
+
+
 def _result(results: Results, document: _Document, policy_uuids, dataset_uuids) -> dict:
     tool = document.uuid("component", "govdsl")
     platform = document.uuid("platform", "govdsl")
@@ -313,7 +359,7 @@ def _result(results: Results, document: _Document, policy_uuids, dataset_uuids) 
         "title": _one_line(f"govdsl check of {model_line(results)}"),
         "description": (
             f"Policies {policy_names(results)} checked against bundle `{results.bundle.get('path', '')}` "
-            f"as of {results.as_of}. The gate is {gate.decision}."
+            f"as of {results.as_of}. {_gate_sentence(results)}"
         ),
         "start": document.timestamp,
         "end": document.timestamp,
@@ -321,6 +367,8 @@ def _result(results: Results, document: _Document, policy_uuids, dataset_uuids) 
             [
                 ("gate", gate.decision),
                 ("blocking-controls", ", ".join(gate.blocking_controls)),
+                ("regressions", "; ".join(gate.regressions)),
+                ("baseline", results.baseline.get("file") if results.baseline else None),
                 ("insufficient-relaxed", "yes" if gate.insufficient_relaxed else "no"),
                 ("bundle", results.bundle.get("path")),
                 ("model", model_line(results)),
@@ -349,6 +397,8 @@ def _result(results: Results, document: _Document, policy_uuids, dataset_uuids) 
         result["observations"] = observations
     if findings:
         result["findings"] = findings
+    if results.baseline is not None:
+        result["remarks"] = _baseline_remarks(results.baseline)
     return result
 
 

@@ -5,16 +5,7 @@ from __future__ import annotations
 from govdsl.engine.results import CheckResult, ControlResult, GroupResult, Results
 from govdsl.metrics.counts import ConfusionCounts
 from govdsl.metrics.fairness import FAVORABLE_RATES, rate_fraction
-
-# Names of the interval methods of the results' `details`, as the report prints them.
-_METHODS = {
-    "wilson": "Wilson score",
-    "newcombe": "Newcombe hybrid score",
-    "katz": "Katz log",
-    "newcombe-to-overall": "Newcombe hybrid score, group against the other rows",
-    "katz-to-overall": "Katz log, group against the other rows",
-    "delong": "DeLong",
-}
+from govdsl.report.views import INTERVAL_METHODS as _METHODS
 
 
 def _number(value: float | None) -> str:
