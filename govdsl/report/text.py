@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from govdsl.engine.results import CheckResult, ControlResult, GroupResult, Results
-from govdsl.metrics.counts import ConfusionCounts
-from govdsl.metrics.fairness import FAVORABLE_RATES, rate_fraction
 from govdsl.report.views import INTERVAL_METHODS as _METHODS
+from govdsl.report.views import group_fraction
 
 
 def _number(value: float | None) -> str:
@@ -19,20 +18,10 @@ def _bounds(interval: dict | None) -> str:
     return f" [{_number(interval['low'])}, {_number(interval['high'])}]"
 
 
-def _fraction(group: GroupResult, component: str, favorable: str | None) -> tuple[int, int] | None:
-    if set(group.counts) != {"tp", "fp", "fn", "tn"}:
-        return None
-    counts = ConfusionCounts(**group.counts)
-    if component == "favorable_rate" and favorable in FAVORABLE_RATES:
-        numerator, denominator, _ = FAVORABLE_RATES[favorable](counts)
-        return numerator, denominator
-    return rate_fraction(component, counts)
-
-
 def _rate_cell(group: GroupResult, component: str, favorable: str | None = None) -> str:
     """Format a group's rate with its interval and the counts behind it, such as `0.4234 [0.3987, 0.4485] (641/1514)`."""
     text = _number(group.values[component]) + _bounds(group.intervals.get(component))
-    fraction = _fraction(group, component, favorable)
+    fraction = group_fraction(group, component, favorable)
     if fraction is None:
         return text
     return f"{text} ({fraction[0]}/{fraction[1]})"
@@ -135,10 +124,15 @@ def _control_lines(control: ControlResult) -> list[str]:
 
 
 def _baseline_lines(baseline: dict) -> list[str]:
-    lines = ["Baseline", "=" * 8, f"compared with {baseline['file']} (as of {baseline['as_of']}, model version {baseline['model']})"]
+    model = " ".join(part for part in (baseline.get("model_id"), baseline.get("model") and f"version {baseline['model']}") if part)
+    recorded = ", ".join(part for part in (baseline["as_of"] and f"as of {baseline['as_of']}", model and f"model {model}") if part)
+    lines = ["Baseline", "=" * 8, f"compared with {baseline['file']}" + (f" ({recorded})" if recorded else "")]
+    lines.extend(f"warning: {warning}" for warning in baseline.get("warnings", []))
     changed = [c for c in baseline["controls"] if c["change"] != "unchanged"]
     for control in changed:
-        lines.append(f"{control['change'].replace('_', ' '):<15} {control['id']}: {control['before']} -> {control['after']}")
+        before = control["before"] or "(absent)"
+        after = control["after"] or "(removed)"
+        lines.append(f"{control['change'].replace('_', ' '):<15} {control['id']}: {before} -> {after}")
     if not changed:
         lines.append("no control changed status")
     rows = [
