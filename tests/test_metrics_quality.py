@@ -572,7 +572,7 @@ def test_schema_column_declared_twice(tmp_path):
     ("schema", "key"),
     [
         ({"columns": [{"name": "a", "type": "int"}]}, "datasets[0].schema.columns[0].type"),
-        ({"columns": [{"name": "a", "nulable": False}]}, "datasets[0].schema.columns[0]"),
+        ({"columns": [{"name": "a", "nulable": False}]}, "datasets[0].schema.columns[0].nulable"),
         ({"columns": []}, "datasets[0].schema.columns"),
         ({"columns": [{"name": "a"}], "missing_values": "NA"}, "datasets[0].schema.missing_values"),
     ],

@@ -436,7 +436,8 @@ def test_misspelled_approval_field_exits_2(tmp_path):
     policy = write_policy(tmp_path, 'policy p {\n  control c { require approval "model_owner" }\n}\n')
     result = invoke("check", policy, "--bundle", bundle)
     assert result.exit_code == 2
-    assert "Additional properties are not allowed ('teams' was unexpected)" in result.stderr
+    assert ".teams`: unknown key `teams`" in result.stderr
+    assert "= help: did you mean `team`?" in result.stderr
 
 
 def test_json_results_match_schema(tmp_path):
