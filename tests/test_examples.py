@@ -133,7 +133,7 @@ def adult_documented_figures(results: dict) -> dict[str, float]:
         "lower bound of the ratio": checks["adult_credit.selection_parity_sex.four_fifths"]["details"]["interval"]["low"],
         "upper bound of the ratio": checks["adult_credit.selection_parity_sex.four_fifths"]["details"]["interval"]["high"],
         "equalized odds difference by sex": checks["adult_credit.error_parity_sex.odds_gap"]["value"],
-        "race gap": race["value"],
+        "race gap": race["metric_value"],
         "lower bound of the race gap": race["details"]["interval"]["low"],
         "roc auc": checks["adult_credit.discrimination.auc"]["value"],
         "accuracy": checks["adult_credit.discrimination.accuracy"]["value"],
@@ -546,3 +546,16 @@ def test_readme_lists_examples():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert re.search(r"examples/adult/README\.md", readme)
     assert re.search(r"examples/german-credit/README\.md", readme)
+
+
+def test_bound_and_aggregate_checks_report_compared_value(adult_results):
+    _, results = adult_results
+    checks = checks_by_id(results)
+    race = checks["adult_credit.error_parity_race.odds_gap"]
+    assert race["value"] == race["details"]["interval"]["low"]
+    assert four(race["metric_value"]) == "0.1666"
+    assert race["comparison"] == {"operator": "<=", "threshold": 0.1}
+    mix = checks["adult_credit.score_drift.sensitive_mix"]
+    assert mix["value"] == max(group["values"]["jensen_shannon_distance"] for group in mix["groups"])
+    assert mix["metric_value"] is None
+    assert mix["comparison"]["operator"] == "<"

@@ -217,17 +217,35 @@ def _check_message(status: str, trace: Trace, spec: CheckSpec) -> str:
     return text
 
 
-def _simple_comparison(expression: dict, trace: Trace) -> tuple[str | None, float | None]:
-    """Return (operator, threshold) read as `metric OPERATOR threshold` for a check of that shape."""
-    if expression.get("kind") != "compare" or len(expression["operands"]) != 2 or not trace.comparisons:
-        return None, None
+def _simple_comparison(expression: dict, trace: Trace) -> tuple[str | None, float | None, float | None]:
+    """Return (operator, threshold, measured value) for a check of the shape `MEASURED OPERATOR threshold`.
+
+    MEASURED reads a metric: the metric itself, or an expression of it such as
+    `lower(roc_auc())` or `max(psi_per_feature(...))`. The threshold reads none,
+    such as `0.1` or a parameter. The measured value is what was compared, which
+    for `lower(...)` is the interval's bound, not the metric's estimate.
+    """
+    if expression.get("kind") != "compare" or len(expression["operands"]) != 2 or len(trace.comparisons) != 1:
+        return None, None, None
     left, right = expression["operands"]
     comparison = trace.comparisons[0]
-    if left.get("kind") == "metric" and isinstance(comparison.right, (int, float)):
-        return comparison.operator, comparison.right
-    if right.get("kind") == "metric" and isinstance(comparison.left, (int, float)):
-        return _MIRRORED[comparison.operator], comparison.left
-    return None, None
+    numbers = isinstance(comparison.left, (int, float)) and isinstance(comparison.right, (int, float))
+    if not numbers or isinstance(comparison.left, bool) or isinstance(comparison.right, bool):
+        return None, None, None
+    if _reads_metric(left) and not _reads_metric(right):
+        return comparison.operator, comparison.right, comparison.left
+    if _reads_metric(right) and not _reads_metric(left):
+        return _MIRRORED[comparison.operator], comparison.left, comparison.right
+    return None, None, None
+
+
+def _reads_metric(node) -> bool:
+    """Return whether a plan expression reads a metric anywhere inside it."""
+    if isinstance(node, dict):
+        return node.get("kind") == "metric" or any(_reads_metric(child) for child in node.values())
+    if isinstance(node, list):
+        return any(_reads_metric(child) for child in node)
+    return False
 
 
 def evaluate_check(spec: CheckSpec, environment: Environment) -> CheckResult:
@@ -245,7 +263,7 @@ def evaluate_check(spec: CheckSpec, environment: Environment) -> CheckResult:
     trace = evaluator.trace
     if message is None:
         message = _check_message(status, trace, spec)
-    operator, threshold = _simple_comparison(spec.expression, trace)
+    operator, threshold, measured = _simple_comparison(spec.expression, trace)
     details: dict = {}
     if trace.measurements:
         primary = trace.measurements[0]
@@ -255,6 +273,7 @@ def evaluate_check(spec: CheckSpec, environment: Environment) -> CheckResult:
             arguments=primary.arguments,
             dataset=primary.dataset,
             value=value.value,
+            metric_value=value.value,
             overall=dict(value.overall_rates),
             groups=tuple(
                 GroupResult(
@@ -276,6 +295,9 @@ def evaluate_check(spec: CheckSpec, environment: Environment) -> CheckResult:
         )
         if details["value"] is None and status == st.INSUFFICIENT and not reason:
             reason = value.reason
+        if measured is not None:
+            # The value a report shows beside the threshold is the one compared with it.
+            details["value"] = measured
     return CheckResult(
         id=spec.id,
         kind="check",

@@ -41,7 +41,12 @@ class GroupResult:
 
 @dataclass(frozen=True)
 class CheckResult:
-    """One check or requirement. The metric fields describe the first metric the check read, if any."""
+    """One check or requirement. The metric fields describe the first metric the check read, if any.
+
+    `value` is the number the check compared with its threshold: the metric's value,
+    or for a check such as `lower(roc_auc()) >= 0.9` or `max(psi_per_feature(...)) < 0.2`
+    the bound or aggregate it compared. `metric_value` is the first metric's own value.
+    """
 
     id: str
     kind: str  # "check" or "require"
@@ -64,6 +69,7 @@ class CheckResult:
     requirement: dict | None = None
     excluded_groups: tuple[dict, ...] = ()
     details: dict = field(default_factory=dict)
+    metric_value: float | None = None
 
     def to_dict(self) -> dict:
         comparison = None
@@ -81,6 +87,7 @@ class CheckResult:
             "requirement": self.requirement,
             "status": self.status,
             "value": _number(self.value),
+            "metric_value": _number(self.metric_value),
             "reason": self.reason,
             "message": self.message,
             "source": self.source,

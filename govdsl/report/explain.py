@@ -139,6 +139,7 @@ def _check(plan: p.Plan, bundle, check: CheckResult) -> dict:
         "metric": check.metric,
         "arguments": check.arguments,
         "value": check.value,
+        "metric_value": check.metric_value,
         "comparison": {"operator": check.operator, "threshold": check.threshold} if check.operator else None,
         "comparisons": list(check.comparisons),
         "failing_groups": list(check.failing_groups),
@@ -218,7 +219,12 @@ def render_explanation_text(explanation: dict) -> str:
             columns = ", ".join(f"{c} (column {aliases[c]})" if c in aliases else c for c in item["columns"]) or "none"
             digest = f" sha256 {item['sha256'][:12]}..." if item.get("sha256") else ""
             lines.append(f"  read {item['file']} (dataset {item['dataset']}){digest}: columns {columns}")
-        if check["value"] is not None:
+        estimate = check.get("metric_value")
+        if check["value"] is not None and estimate is not None and estimate != check["value"]:
+            # The check compared a bound or an aggregate of the metric, not its value.
+            lines.append(f"  value compared: {_number(check['value'])}")
+            lines.append(f"  {check['metric']}: {_number(estimate)}{_interval(check['details'])}")
+        elif check["value"] is not None:
             lines.append(f"  value: {_number(check['value'])}{_interval(check['details'])}")
         if check["comparison"]:
             lines.append(f"  threshold: {check['comparison']['operator']} {_number(check['comparison']['threshold'])}")

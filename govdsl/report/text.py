@@ -30,7 +30,9 @@ def _rate_cell(group: GroupResult, component: str, favorable: str | None = None)
 def _interval_line(check: CheckResult) -> str | None:
     """Describe the confidence interval of the check's value, with the level, the method and the groups compared."""
     interval = check.details.get("interval")
-    if not isinstance(interval, dict) or interval.get("method") not in _METHODS or check.value is None:
+    # The interval belongs to the metric's own value, which differs from the compared value in `lower(...)` checks.
+    estimate = check.metric_value if check.metric_value is not None else check.value
+    if not isinstance(interval, dict) or interval.get("method") not in _METHODS or estimate is None:
         return None
     level = f"{check.details.get('confidence', 0.95) * 100:g}%"
     compared = ""
@@ -39,7 +41,7 @@ def _interval_line(check: CheckResult) -> str | None:
         other = interval["compared_with"]
         other = "the overall rate" if other == "overall" else ", ".join(f"{k}={v}" for k, v in other.items())
         compared = f" for {group} against {other}"
-    return f"value {_number(check.value)}, {level} interval{_bounds(interval)}{compared} ({_METHODS[interval['method']]})"
+    return f"value {_number(estimate)}, {level} interval{_bounds(interval)}{compared} ({_METHODS[interval['method']]})"
 
 
 def _table(
