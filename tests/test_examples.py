@@ -559,3 +559,11 @@ def test_bound_and_aggregate_checks_report_compared_value(adult_results):
     assert mix["value"] == max(group["values"]["jensen_shannon_distance"] for group in mix["groups"])
     assert mix["metric_value"] is None
     assert mix["comparison"]["operator"] == "<"
+
+
+def test_quantifier_message_names_groups_and_counts_the_rest(adult_results):
+    _, results = adult_results
+    check = checks_by_id(results)["adult_credit.discrimination.auc_per_age_band"]
+    assert check["message"].startswith("holds: age_band=17-24: g = 0.8210 >= 0.75; age_band=25-44: g = 0.9229 >= 0.75;")
+    assert check["message"].endswith("; and 1 more that holds")
+    assert [c["group"] for c in check["comparisons"]] == ["age_band=17-24", "age_band=25-44", "age_band=45-64", "age_band=65+"]

@@ -187,19 +187,29 @@ def _operand(source: str, value) -> str:
 def _describe(comparison) -> str:
     left = _operand(comparison.left_source, comparison.left)
     right = _operand(comparison.right_source, comparison.right)
+    where = f"{comparison.group}: " if comparison.group else ""
     if comparison.holds:
-        return f"{left} {comparison.operator} {right}"
+        return f"{where}{left} {comparison.operator} {right}"
     if comparison.operator in ("in", "not in", "matches"):
-        return f"`{left} {comparison.operator} {right}` is false"
-    return f"{left} is not {comparison.operator} {right}"
+        return f"{where}`{left} {comparison.operator} {right}` is false"
+    return f"{where}{left} is not {comparison.operator} {right}"
+
+
+# How many comparisons a message describes before it counts the rest.
+_SHOWN_COMPARISONS = 3
 
 
 def _check_message(status: str, trace: Trace, spec: CheckSpec) -> str:
     if status == st.PASS:
-        parts = [_describe(c) for c in trace.comparisons[:3]]
+        parts = [_describe(c) for c in trace.comparisons[:_SHOWN_COMPARISONS]]
+        hidden = len(trace.comparisons) - _SHOWN_COMPARISONS
+        if hidden > 0:
+            parts.append(f"and {hidden} more that hold" if hidden != 1 else "and 1 more that holds")
         return "holds: " + "; ".join(parts) if parts else "holds"
     failed = [c for c in trace.comparisons if not c.holds] or trace.comparisons
-    parts = [_describe(c) for c in failed[:3]]
+    parts = [_describe(c) for c in failed[:_SHOWN_COMPARISONS]]
+    if len(failed) > _SHOWN_COMPARISONS:
+        parts.append(f"and {len(failed) - _SHOWN_COMPARISONS} more")
     if trace.failing_groups:
         # The comparisons inside a quantifier are about single groups, so the groups say it all.
         groups = ", ".join(f"{label} ({_show(value)})" for label, value in trace.failing_groups[:6])
@@ -308,7 +318,7 @@ def evaluate_check(spec: CheckSpec, environment: Environment) -> CheckResult:
         operator=operator,
         threshold=threshold,
         comparisons=tuple(
-            {"source": c.source, "left": c.left, "operator": c.operator, "right": c.right, "holds": c.holds}
+            {"source": c.source, "left": c.left, "operator": c.operator, "right": c.right, "holds": c.holds, **({"group": c.group} if c.group else {})}
             for c in trace.comparisons
         ),
         failing_groups=tuple({"group": label, "value": value} for label, value in trace.failing_groups),

@@ -88,6 +88,8 @@ class Comparison:
     holds: bool
     left_source: str = ""
     right_source: str = ""
+    # Inside a quantifier: the group or item the quantified variable stood for.
+    group: str = ""
 
 
 @dataclass
@@ -164,6 +166,7 @@ class Evaluator:
     def __init__(self, environment: Environment) -> None:
         self.environment = environment
         self.trace = Trace()
+        self._groups: list[str] = []  # the labels of the quantifiers being evaluated, innermost last
 
     def evaluate(self, node: dict, variables: dict | None = None):
         method = getattr(self, f"_eval_{node['kind']}")
@@ -332,10 +335,19 @@ class Evaluator:
                     holds,
                     _described(node["operands"][index], sources[index]),
                     _described(node["operands"][index + 1], sources[index + 1]),
+                    self._groups[-1] if self._groups else "",
                 )
             )
             result = result and holds
         return result
+
+    def _evaluate_for(self, label: str, body: dict, variables: dict) -> bool:
+        """Evaluate a quantifier's body for one group, so its comparisons record the group."""
+        self._groups.append(label)
+        try:
+            return bool(self.evaluate(body, variables))
+        finally:
+            self._groups.pop()
 
     def _eval_quantifier(self, node, variables):
         domain = self.evaluate(node["domain"], variables)
@@ -344,10 +356,7 @@ class Evaluator:
         else:
             items = [(str(value), value) for value in domain]
         kind = node["quantifier"]
-        outcomes = [
-            (label, value, bool(self.evaluate(node["body"], {**variables, node["variable"]: value})))
-            for label, value in items
-        ]
+        outcomes = [(label, value, self._evaluate_for(label, node["body"], {**variables, node["variable"]: value})) for label, value in items]
         if kind == "every":
             failing = [(label, value) for label, value, holds in outcomes if not holds]
             result = not failing
