@@ -8,6 +8,7 @@ writes every report format from that second run.
 from __future__ import annotations
 
 import dataclasses
+import html
 import json
 import re
 from html.parser import HTMLParser
@@ -53,7 +54,10 @@ AFTER = "label,prediction,group\n1,1,a\n1,0,a\n0,0,a\n0,0,a\n1,1,b\n1,1,b\n0,1,b
 
 FORMATS = ("json", "markdown", "html", "junit", "oscal", "csv")
 HINT_REGRESSION = "control drift.hint newly fails"
-GAP_REGRESSION = "drift.parity.gap: true_positive_rate_difference worsened from 0 to 0.5 (more than 0.3)"
+GAP_REGRESSION = (
+    "drift.parity.gap: true_positive_rate_difference worsened from 0.0000 to 0.5000, by 0.5000,"
+    " more than the regression tolerance 0.3; its threshold <= 0.6 still holds"
+)
 
 
 def run_with_baseline(folder: Path, policy_text: str, *options: str) -> tuple[int, dict[str, str]]:
@@ -122,7 +126,7 @@ def test_markdown_gate_names_regressions(regression_only):
     assert "**Gate: BLOCKED** by 2 regression(s) against the baseline" in text
     assert "0 control(s)" not in text
     assert "- control drift.hint newly fails" in text
-    assert "- drift.parity.gap: true\\_positive\\_rate\\_difference worsened from 0 to 0.5 (more than 0.3)" in text
+    assert "- drift.parity.gap: true\\_positive\\_rate\\_difference worsened from 0.0000 to 0.5000, by 0.5000," in text
 
 
 def test_markdown_gate_names_controls_and_regressions(also_blocked):
@@ -166,7 +170,7 @@ def test_html_gate_names_regressions(regression_only):
     page = reports["html"]
     assert html_gate(page) == 'Gate: BLOCKED by <a href="#baseline">2 regression(s) against the baseline</a>'
     items = re.search(r'<ul class="regressions">(.*?)</ul>', page).group(1)
-    assert items == f"<li>{HINT_REGRESSION}</li><li>{GAP_REGRESSION}</li>"
+    assert items == f"<li>{HINT_REGRESSION}</li><li>{html.escape(GAP_REGRESSION, quote=False)}</li>"
 
 
 def test_html_gate_names_controls_and_regressions(also_blocked):

@@ -143,11 +143,8 @@ def compare_with_baseline(
             )
 
     regressions = [f"control {c['id']} newly fails" for c in controls if c["change"] == "newly_failing" and c["enforcement"] == "advisory"]
-    regressions += [
-        f"{m['check']}: {m['metric']} worsened from {m['before']:.4g} to {m['after']:.4g} (more than {tolerance:g})"
-        for m in metrics
-        if m["beyond_tolerance"]
-    ]
+    thresholds = {check.id: (check.operator, check.threshold) for control in results.controls for check in control.checks}
+    regressions += [_worsened_text(m, tolerance, *thresholds.get(m["check"], (None, None))) for m in metrics if m["beyond_tolerance"]]
     baseline_model = _baseline_model(baseline)
     warnings = []
     model_id = results.bundle.get("model", {}).get("id")
@@ -183,3 +180,19 @@ def _baseline_model(baseline: dict) -> dict:
     bundle = baseline.get("bundle")
     model = bundle.get("model") if isinstance(bundle, dict) else None
     return model if isinstance(model, dict) else {}
+
+
+def _worsened_text(move: dict, tolerance: float, operator: str | None, threshold: float | None) -> str:
+    """Describe a value that got worse by more than the tolerance, and whether its own threshold still holds."""
+    change = abs(move["after"] - move["before"])
+    text = (
+        f"{move['check']}: {move['metric']} worsened from {move['before']:.4f} to {move['after']:.4f},"
+        f" by {change:.4f}, more than the regression tolerance {tolerance:g}"
+    )
+    if operator is not None and threshold is not None:
+        text += f"; its threshold {operator} {threshold:g} still holds" if _holds(move["after"], operator, threshold) else f"; it also fails its threshold {operator} {threshold:g}"
+    return text
+
+
+def _holds(value: float, operator: str, threshold: float) -> bool:
+    return {"<": value < threshold, "<=": value <= threshold, ">": value > threshold, ">=": value >= threshold}.get(operator, False)

@@ -195,7 +195,8 @@ def render_text(results: Results) -> str:
         lines.append(f"Gate: PASSED ({counts})")
     else:
         if gate.blocking_controls:
-            lines.append(f"Gate: BLOCKED by {len(gate.blocking_controls)} control(s): {', '.join(gate.blocking_controls)}")
+            also = f" and {len(gate.regressions)} regression(s) against the baseline" if gate.regressions else ""
+            lines.append(f"Gate: BLOCKED by {len(gate.blocking_controls)} control(s){also}: {', '.join(gate.blocking_controls)}")
         else:
             lines.append(f"Gate: BLOCKED by {len(gate.regressions)} regression(s) against the baseline")
         lines.append(f"      controls: {counts}")
