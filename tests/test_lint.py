@@ -354,3 +354,25 @@ def test_settings_come_from_nearest_pyproject_above(tmp_path, monkeypatch):
     assert settings["audit_log"] == str(tmp_path.resolve() / "logs" / "audit.jsonl")
     result = CliRunner().invoke(main, ["lint", path, "--format", "json"])
     assert {finding["code"][:2] for finding in json.loads(result.stdout)} == {"L4"}
+
+
+def test_findings_in_imported_shipped_policy_are_not_reported(tmp_path):
+    path = write(
+        tmp_path,
+        """
+        import "govdsl:examples/adult.gov" as base
+
+        policy credit_gate {
+          version "1.0.0"
+          control gap {
+            owner "risk@example.org"
+            maps ["NIST-AI-RMF:MEASURE 2.11"]
+            remediation "Retrain."
+            requires [base.discrimination]
+            check accuracy() >= 0.7
+          }
+        }
+        """,
+    )
+    findings = lint_paths([path], as_of=EARLIER).findings
+    assert [d for d in findings if d.span and d.span.file.startswith("govdsl:")] == []
