@@ -520,3 +520,15 @@ def test_hostile_group_in_text_report(mixed):
     from govdsl.report.text import render_text
 
     assert HOSTILE_GROUP in render_text(mixed)
+
+
+def test_markdown_names_requirement_statements():
+    from support import REPO
+
+    result = CliRunner().invoke(
+        cli.main,
+        ["check", str(REPO / "policies" / "examples" / "adult.gov"), "--bundle", str(REPO / "examples" / "adult"), "--format", "markdown", "--no-audit"],
+    )
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| `owner`")]
+    assert rows == [rows[0]]
+    assert '`require owner: approval "model_owner" within 365d`' in rows[0]

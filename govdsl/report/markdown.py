@@ -70,8 +70,12 @@ def _value_cell(check: CheckResult) -> str:
 
 def _check_row(check: CheckResult) -> str:
     threshold = format_threshold(check)
+    name = _table_code(check.id.rsplit(".", 1)[-1])
+    if check.kind == "require":
+        # A requirement has no value or threshold, so its statement says what was required.
+        name += " " + _table_code(check.source)
     cells = [
-        _table_code(check.id.rsplit(".", 1)[-1]),
+        name,
         f"**{check.status}**" if check.status not in ("pass", "skipped") else check.status,
         _value_cell(check),
         _table_code(threshold) if threshold else "-",
