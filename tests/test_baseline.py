@@ -158,6 +158,15 @@ def test_cli_baseline_round_trip(tmp_path):
     )
     assert strict.exit_code == 1
     assert "regression (--fail-on-regression): control p.accurate newly fails" in strict.stdout
+    # The audit record names the baseline file and its digest, so the decision can be reproduced.
+    import hashlib
+
+    from govdsl.audit.log import AuditLog
+
+    log_path = tmp_path / "audit.jsonl"
+    CliRunner().invoke(main, ["check", str(policy), "--bundle", after_bundle, "--baseline", str(baseline), "--audit-log", str(log_path)])
+    record = AuditLog(log_path).records()[-1]
+    assert record["baseline"] == {"file": str(baseline), "sha256": hashlib.sha256(baseline.read_bytes()).hexdigest()}
 
 
 def test_cli_rejects_bad_baseline_options(tmp_path):

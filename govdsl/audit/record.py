@@ -80,5 +80,8 @@ def build_record(results, plan_json: str) -> dict:
             "insufficient_relaxed": data["gate"]["insufficient_relaxed"],
             "regressions": data["gate"].get("regressions", []),
         },
+        "baseline": (
+            {"file": data["baseline"]["file"], "sha256": data["baseline"].get("sha256")} if data.get("baseline") else None
+        ),
         "run_by": who_ran(),
     }

@@ -159,6 +159,7 @@ def compare_with_baseline(
         log.warning("baseline %s: %s", baseline_name, warning)
     section = {
         "file": baseline_name,
+        "sha256": _file_sha256(baseline_name),
         "as_of": baseline.get("as_of"),
         "model": baseline_model.get("version"),
         "model_id": baseline_model.get("id"),
@@ -196,3 +197,13 @@ def _worsened_text(move: dict, tolerance: float, operator: str | None, threshold
 
 def _holds(value: float, operator: str, threshold: float) -> bool:
     return {"<": value < threshold, "<=": value <= threshold, ">": value > threshold, ">=": value >= threshold}.get(operator, False)
+
+
+def _file_sha256(path: str) -> str | None:
+    """Return the SHA-256 of the baseline file, so the audit record names which results were compared; None when unreadable."""
+    import hashlib
+
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
