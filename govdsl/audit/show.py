@@ -7,7 +7,7 @@ import datetime
 import io
 import json
 
-_COLUMNS = ("index", "time", "model", "version", "policies", "gate", "blocking", "user", "host", "ci_run")
+_COLUMNS = ("index", "time", "model", "version", "policies", "gate", "blocking", "regressions", "user", "host", "ci_run")
 
 
 def _row(index: int, record: dict) -> dict:
@@ -24,6 +24,7 @@ def _row(index: int, record: dict) -> dict:
         "policies": " ".join(f"{p.get('name')}@{p.get('version') or ''}".rstrip("@") for p in record.get("policies", [])),
         "gate": record.get("gate", {}).get("decision", ""),
         "blocking": " ".join(record.get("gate", {}).get("blocking_controls", [])),
+        "regressions": len(record.get("gate", {}).get("regressions", [])),
         "user": run_by.get("user") or "",
         "host": run_by.get("host") or "",
         "ci_run": run,
@@ -55,7 +56,7 @@ def render_records(records: list[tuple[int, dict]], output_format: str) -> str:
         return buffer.getvalue()
     if not rows:
         return "no records\n"
-    shown = ("index", "time", "model", "version", "gate", "user", "ci_run")
+    shown = ("index", "time", "model", "version", "policies", "gate", "user", "ci_run")
     widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in shown}
     lines = ["  ".join(c.ljust(widths[c]) for c in shown).rstrip()]
     lines += ["  ".join(str(r[c]).ljust(widths[c]) for c in shown).rstrip() for r in rows]
