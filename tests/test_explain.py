@@ -107,3 +107,13 @@ def test_evidence_lists_columns_each_reduction_reads(tmp_path):
     assert checks["auc"]["evidence"][0]["columns"] == ["over_50k", "score"]
     assert checks["accuracy"]["evidence"][0]["columns"] == ["over_50k", "predicted_over_50k"]
     assert checks["auc_per_age_band"]["evidence"][0]["columns"] == ["over_50k", "score", "age_band"]
+
+
+def test_threshold_names_its_parameter_and_source():
+    eu_policy = COMPAS_POLICY.parent.parent / "eu-ai-act" / "high-risk.gov"
+    adult = COMPAS_BUNDLE.parent / "adult"
+    result = CliRunner().invoke(
+        main, ["explain", str(eu_policy), "--bundle", str(adult), "--control", "eu_ai_act_high_risk.tested_performance"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "threshold: >= 0.7000 (parameter eu_ai_act_high_risk.min_roc_auc: tier high)" in result.stdout

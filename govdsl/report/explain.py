@@ -42,7 +42,7 @@ def explain_control(plan: p.Plan, bundle, results: Results, control_id: str) -> 
         "requires": _requirement_tree(plan, by_id, control_id, set()),
         "required_by": [{"id": other.id, "status": by_id[other.id].status} for other in _dependants(plan, control_id)],
         "clauses": [_clause(plan, results, reference) for reference in spec.maps],
-        "checks": [_check(plan, bundle, check) for check in result.checks],
+        "checks": [_check(plan, bundle, check, results) for check in result.checks],
         "gate": {"decision": results.gate.decision, "as_of": results.as_of},
     }
 
@@ -127,7 +127,19 @@ def _columns(reduction: p.ReductionSpec, dataset) -> list[str]:
     return [c for c in dict.fromkeys(columns) if c]
 
 
-def _check(plan: p.Plan, bundle, check: CheckResult) -> dict:
+def _threshold_parameter(spec: p.CheckSpec, results: Results) -> dict | None:
+    """Return the parameter a `MEASURED OPERATOR parameter` check compares with, with its value and source; else None."""
+    expression = spec.expression
+    if expression.get("kind") != "compare" or len(expression.get("operands", ())) != 2:
+        return None
+    names = [operand.get("name") for operand in expression["operands"] if operand.get("kind") == "param"]
+    if len(names) != 1:
+        return None
+    bound = {parameter["name"]: parameter for parameter in results.parameters}
+    return bound.get(names[0])
+
+
+def _check(plan: p.Plan, bundle, check: CheckResult, results: Results) -> dict:
     spec = plan.checks[check.id]
     entry = {
         "id": check.id,
@@ -149,6 +161,7 @@ def _check(plan: p.Plan, bundle, check: CheckResult) -> dict:
         "requirement": check.requirement,
         "evidence": _evidence(plan, bundle, spec),
         "to_pass": _to_pass(check),
+        "threshold_parameter": _threshold_parameter(spec, results),
     }
     return entry
 
@@ -227,7 +240,9 @@ def render_explanation_text(explanation: dict) -> str:
         elif check["value"] is not None:
             lines.append(f"  value: {_number(check['value'])}{_interval(check['details'])}")
         if check["comparison"]:
-            lines.append(f"  threshold: {check['comparison']['operator']} {_number(check['comparison']['threshold'])}")
+            parameter = check.get("threshold_parameter")
+            origin = f" (parameter {parameter['name']}: {parameter['source']})" if parameter else ""
+            lines.append(f"  threshold: {check['comparison']['operator']} {_number(check['comparison']['threshold'])}{origin}")
         for group in check["groups"]:
             values = ", ".join(_group_value(group, name, value) for name, value in group["values"].items())
             label = ", ".join(f"{k}={v}" for k, v in group["group"].items())
