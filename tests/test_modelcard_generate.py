@@ -41,10 +41,10 @@ def test_sections_in_order_without_results():
 def test_results_fill_quantitative_analyses(compas_results):
     text = card("--bundle", str(COMPAS_BUNDLE), "--results", str(compas_results)).stdout
     assert "| false_positive_rate_difference | <= 0.1000 | compas_fairness.fpr_parity_race | hard |" in text
-    assert "Gate decision: blocked." in text
+    assert "Gate decision: blocked by 3 control(s): compas_fairness.fpr_parity_race, compas_fairness.fnr_parity_race," in text
     assert "| race=African-American | 3175 | 0.4234" in text
     caveats = text.split("## Caveats and Recommendations", 1)[1]
-    assert "- compas_fairness.fpr_parity_race is fail: Examine why defendants" in caveats
+    assert "- compas_fairness.fpr_parity_race has the status fail. Remediation: Examine why defendants" in caveats
 
 
 def test_bundle_without_card_says_not_documented(tmp_path):

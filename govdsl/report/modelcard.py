@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 from markdown_it import MarkdownIt
 
+from govdsl.report.views import INTERVAL_METHODS
+
 SECTIONS = (
     "Model Details",
     "Intended Use",
@@ -162,14 +164,20 @@ def _results_sections(results: dict, metrics: Section, analyses: Section, caveat
     metrics.table(["metric", "threshold", "control", "enforcement"], rows)
 
     gate = results["gate"]
-    analyses.paragraph(f"Gate decision: {gate['decision']}. Values as measured on the evaluation data, per group where the check compares groups.")
+    analyses.paragraph(f"{_gate_sentence(gate)} Values as measured on the evaluation data, per group where the check compares groups.")
     for control, check in checks:
         analyses.heading(f"{check['source']} ({check['status']})")
-        summary = f"Value {_value(check.get('value'))}"
+        estimate = check.get("metric_value")
+        if estimate is not None and estimate != check.get("value"):
+            # The check compared a bound or an aggregate; the interval belongs to the metric's own value.
+            summary = f"Value compared {_value(check.get('value'))}; {check.get('metric')} {_value(estimate)}"
+        else:
+            summary = f"Value {_value(check.get('value'))}"
         interval = (check.get("details") or {}).get("interval")
         if isinstance(interval, dict) and interval.get("low") is not None and interval.get("high") is not None:
             confidence = (check.get("details") or {}).get("confidence", 0.95)
-            summary += f", {confidence:.0%} interval [{_value(interval['low'])}, {_value(interval['high'])}] ({interval.get('method', 'interval')})"
+            method = INTERVAL_METHODS.get(interval.get("method"), interval.get("method") or "interval")
+            summary += f", {confidence:.0%} interval [{_value(interval['low'])}, {_value(interval['high'])}] ({method})"
         if check.get("reason"):
             summary += f": {check['reason']}"
         analyses.paragraph(summary + ".")
@@ -186,7 +194,7 @@ def _results_sections(results: dict, metrics: Section, analyses: Section, caveat
     failing = [c for c in results["controls"] if c["status"] not in ("pass", "skipped")]
     caveats.items(
         [
-            f"{c['id']} is {c['status']}" + (f": {c['remediation']}" if c.get("remediation") else "")
+            f"{c['id']} has the status {c['status']}" + (f". Remediation: {c['remediation']}" if c.get("remediation") else "")
             for c in failing
         ]
     )
@@ -271,3 +279,15 @@ def render_html(title: str, sections: list[Section]) -> str:
         parts.append("</section>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
+
+
+def _gate_sentence(gate: dict) -> str:
+    """Say the gate decision and, when blocked, what blocked it: controls, regressions against a baseline, or both."""
+    if gate.get("decision") != "blocked":
+        return f"Gate decision: {gate.get('decision')}."
+    causes = []
+    if gate.get("blocking_controls"):
+        causes.append(f"{len(gate['blocking_controls'])} control(s): {', '.join(gate['blocking_controls'])}")
+    if gate.get("regressions"):
+        causes.append(f"{len(gate['regressions'])} regression(s) against the baseline")
+    return "Gate decision: blocked" + (f" by {' and '.join(causes)}." if causes else ".")
