@@ -338,6 +338,10 @@ def _check_section(check: CheckResult) -> str:
     evaluated = check.status not in ("error", "blocked", "skipped")
     if evaluated and (check.value is not None or check.reason):
         facts.append(("value", format_number(check.value)))
+    estimate = check.metric_value
+    if evaluated and estimate is not None and estimate != check.value:
+        # The check compared a bound or an aggregate; the interval below belongs to the metric's own value.
+        facts.append((f"{check.metric} (the metric's own value)", format_number(estimate)))
     interval = interval_of(check)
     if interval is not None:
         method = interval_method(check)
