@@ -838,3 +838,40 @@ def test_every_drift_metric_is_documented():
         declaration = REGISTRY[name]
         assert declaration.summary.endswith(".")
         assert declaration.edge_cases
+
+
+def test_drift_reductions_share_one_pass(tmp_path, monkeypatch):
+    import govdsl.engine.evaluate as engine
+    import govdsl.evidence.histograms as histograms
+
+    policy = REPO / "policies" / "examples" / "adult.gov"
+    plan, _ = compile_policies([str(policy)])
+    bundle = load_bundle(REPO / "examples" / "adult")
+    drift = [spec for spec in plan.reductions.values() if spec.kind == "drift_histograms"]
+    assert len(drift) >= 3
+    reads = []
+    original = histograms.read_chunks
+
+    def counting(dataset, columns, chunk_rows):
+        reads.append(dataset.name)
+        return original(dataset, columns, chunk_rows)
+
+    monkeypatch.setattr(histograms, "read_chunks", counting)
+    shared = evaluate(plan, bundle, clock=lambda: datetime.date(2026, 12, 1))
+    assert sorted(reads) == ["current", "reference"]
+    monkeypatch.setattr(engine, "_shared_drift_tables", lambda *args: {})
+    reads.clear()
+    alone = evaluate(plan, bundle, clock=lambda: datetime.date(2026, 12, 1))
+    assert len(reads) == 2 * len(drift)
+    assert json.dumps(shared.to_dict(), sort_keys=True) == json.dumps(alone.to_dict(), sort_keys=True)
+
+
+def test_undeclared_feature_in_one_drift_check_leaves_others_intact(tmp_path):
+    policy = (
+        'policy p { control c { check psi(feature = "age") < 0.2\n check psi(feature = "nonexistent") < 0.2\n'
+        ' check max(psi_per_feature(features = ["age", "sex"])) < 0.2 } }'
+    )
+    _, checks = run_policy(tmp_path, policy)
+    assert checks["2"].status == "error"
+    assert checks["1"].status in ("pass", "fail")
+    assert checks["3"].status != "error"

@@ -99,6 +99,7 @@ def compute_reductions(
     """
     reduced: dict[str, _Reduced] = {}
     pending = sorted(plan.reductions.items())
+    shared = _shared_drift_tables(plan, bundle, chunk_rows)
     for index, (reduction_id, spec) in enumerate(pending):
         if progress is not None:
             progress(index, len(pending), f"reduction {reduction_id}")
@@ -111,6 +112,9 @@ def compute_reductions(
             reduced[reduction_id] = _Reduced(None, None, str(exc))
             continue
         names = ", ".join(dict.fromkeys(d.name for d in datasets.values()))
+        if reduction_id in shared:
+            reduced[reduction_id] = _Reduced(names, shared[reduction_id], None)
+            continue
         started = time.perf_counter()
         try:
             table = reduction_function(spec.kind)(datasets, spec, chunk_rows)
@@ -128,6 +132,50 @@ def compute_reductions(
     if progress is not None:
         progress(len(pending), len(pending), "reductions done")
     return reduced
+
+
+def _shared_drift_tables(plan: Plan, bundle: Bundle, chunk_rows: int) -> dict[str, object]:
+    """Count the columns of every drift reduction on the same two datasets in one pass, and give each its columns.
+
+    A drift reduction only counts each column's values, so the counts of a column do
+    not depend on the other columns read with it. When the combined pass fails, for
+    example because one check names an undeclared feature, this returns nothing for
+    those datasets and each reduction runs alone, reporting its own problem.
+    """
+    from dataclasses import replace as replace_spec
+
+    from govdsl.metrics.drift import DriftTable
+
+    groups: dict[tuple[str, ...], list] = {}
+    for reduction_id, spec in plan.reductions.items():
+        if spec.kind != "drift_histograms":
+            continue
+        try:
+            datasets = _datasets_for(bundle, spec)
+        except EvidenceMissing:
+            continue
+        groups.setdefault(tuple(datasets[role].name for role in spec.roles), []).append((reduction_id, spec, datasets))
+    tables: dict[str, object] = {}
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        columns = list(dict.fromkeys(column for _, spec, _ in members for column in _drift_columns(spec)))
+        first_spec, datasets = members[0][1], members[0][2]
+        combined_options = tuple(sorted((name, value) for name, value in first_spec.options if name not in ("feature", "features")))
+        combined = replace_spec(first_spec, id="combined drift columns", options=(*combined_options, ("features", tuple(columns))))
+        try:
+            table = reduction_function("drift_histograms")(datasets, combined, chunk_rows)
+        except (EvidenceMissing, EvidenceInvalid, EvidenceReadError):
+            continue
+        for reduction_id, spec, _ in members:
+            wanted = _drift_columns(spec)
+            tables[reduction_id] = DriftTable(table.reference, table.current, {column: table.columns[column] for column in wanted})
+    return tables
+
+
+def _drift_columns(spec) -> list[str]:
+    feature = spec.option("feature")
+    return [feature] if feature is not None else list(dict.fromkeys(spec.option("features", ())))
 
 
 def _bundle_reduction(bundle: Bundle, spec, as_of: datetime.date) -> _Reduced:
