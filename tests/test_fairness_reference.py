@@ -780,3 +780,29 @@ def test_german_credit_named_reference():
 
     assert value.value == pytest.approx(rates.by_group["female"] / rates.by_group["male"], rel=0, abs=TOLERANCE)
     assert value.details["interval"]["group"] == {"sex": "female"}
+
+
+def test_disparate_impact_shares_the_confusion_pass(monkeypatch):
+    import datetime
+
+    import govdsl.evidence.reductions as reductions
+    from govdsl.compiler import compile_policies
+    from govdsl.engine.evaluate import evaluate
+    from govdsl.evidence import load_bundle
+    from support import REPO
+
+    plan, _ = compile_policies([str(REPO / "policies" / "examples" / "adult.gov")])
+    kinds = sorted(spec.kind for spec in plan.reductions.values() if spec.features == ("sex",))
+    assert {"favorable_confusion", "group_confusion"} <= set(kinds)
+    passes = []
+    original = reductions.reduce_group_confusion
+
+    def counting(dataset, features, chunk_rows=250_000):
+        passes.append(features)
+        return original(dataset, features, chunk_rows)
+
+    monkeypatch.setattr(reductions, "reduce_group_confusion", counting)
+    results = evaluate(plan, load_bundle(REPO / "examples" / "adult"), clock=lambda: datetime.date(2026, 12, 1))
+    assert passes.count(("sex",)) == 1
+    checks = {check.id: check for control in results.controls for check in control.checks}
+    assert round(checks["adult_credit.selection_parity_sex.four_fifths"].value, 4) == 0.3175

@@ -100,6 +100,8 @@ def compute_reductions(
     reduced: dict[str, _Reduced] = {}
     pending = sorted(plan.reductions.items())
     shared = _shared_drift_tables(plan, bundle, chunk_rows)
+    # Per-group confusion counts by (dataset, features): disparate impact reads the same counts as the rate metrics.
+    confusion: dict[tuple[str, tuple[str, ...]], object] = {}
     for index, (reduction_id, spec) in enumerate(pending):
         if progress is not None:
             progress(index, len(pending), f"reduction {reduction_id}")
@@ -117,7 +119,10 @@ def compute_reductions(
             continue
         started = time.perf_counter()
         try:
-            table = reduction_function(spec.kind)(datasets, spec, chunk_rows)
+            if spec.kind in _CONFUSION_KINDS:
+                table = _confusion_table(spec, datasets, confusion, chunk_rows)
+            else:
+                table = reduction_function(spec.kind)(datasets, spec, chunk_rows)
         except EvidenceMissing as exc:
             reduced[reduction_id] = _Reduced(names, None, str(exc))
             continue
@@ -132,6 +137,22 @@ def compute_reductions(
     if progress is not None:
         progress(len(pending), len(pending), "reductions done")
     return reduced
+
+
+_CONFUSION_KINDS = frozenset({"group_confusion", "favorable_confusion"})
+
+
+def _confusion_table(spec, datasets: dict[str, Dataset], cache: dict, chunk_rows: int):
+    """Count per-group confusion once per dataset and features, for both the rate metrics and disparate impact."""
+    from govdsl.evidence.favorable import favorable_outcome, with_favorable
+
+    if spec.kind == "favorable_confusion":
+        favorable_outcome(datasets, spec)  # without a favorable outcome, fail before reading the data
+    key = (datasets["predictions"].name, tuple(spec.features))
+    if key not in cache:
+        cache[key] = reduction_function("group_confusion")(datasets, spec, chunk_rows)
+    counts = cache[key]
+    return counts if spec.kind == "group_confusion" else with_favorable(counts, datasets, spec)
 
 
 def _shared_drift_tables(plan: Plan, bundle: Bundle, chunk_rows: int) -> dict[str, object]:
