@@ -56,8 +56,8 @@ def render_records(records: list[tuple[int, dict]], output_format: str) -> str:
         return buffer.getvalue()
     if not rows:
         return "no records\n"
-    shown = ("index", "time", "model", "version", "policies", "gate", "user", "ci_run")
-    widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in shown}
-    lines = ["  ".join(c.ljust(widths[c]) for c in shown).rstrip()]
-    lines += ["  ".join(str(r[c]).ljust(widths[c]) for c in shown).rstrip() for r in rows]
+    text_columns = ("index", "time", "model", "version", "policies", "gate", "user", "ci_run")
+    widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in text_columns}
+    lines = ["  ".join(c.ljust(widths[c]) for c in text_columns).rstrip()]
+    lines += ["  ".join(str(r[c]).ljust(widths[c]) for c in text_columns).rstrip() for r in rows]
     return "\n".join(lines) + "\n"

@@ -189,8 +189,8 @@ def _shared_drift_tables(plan: Plan, bundle: Bundle, chunk_rows: int) -> dict[st
         except (EvidenceMissing, EvidenceInvalid, EvidenceReadError):
             continue
         for reduction_id, spec, _ in members:
-            wanted = _drift_columns(spec)
-            tables[reduction_id] = DriftTable(table.reference, table.current, {column: table.columns[column] for column in wanted})
+            spec_columns = _drift_columns(spec)
+            tables[reduction_id] = DriftTable(table.reference, table.current, {column: table.columns[column] for column in spec_columns})
     return tables
 
 
