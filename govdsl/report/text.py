@@ -178,6 +178,7 @@ def render_text(results: Results) -> str:
             first = index == 0
             rows.append([name if first else "", clause.status if first else "", control, status])
     lines.extend(_table(["clause", "clause status", "control", "control status"], rows, ""))
+    lines.append("only clauses that a control maps; `govdsl coverage POLICY...` lists the clauses no control covers")
     lines.append("")
 
     if results.waivers:
