@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping
 
 from govdsl.compiler.plan import ControlSpec
 from govdsl.report.coverage import ClauseRow, Coverage, FrameworkCoverage
-from govdsl.report.oscal import OSCAL_VERSION, PROPERTY_NAMESPACE, clause_token
+from govdsl.report.oscal import OSCAL_VERSION, PROPERTY_NAMESPACE, clause_token, one_line, oscal_props
 
 _UUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, PROPERTY_NAMESPACE)
 
@@ -50,20 +50,6 @@ class _Document:
         return str(uuid.uuid5(_UUID_NAMESPACE, "\x1f".join((self.seed, *parts))))
 
 
-def _one_line(text: object) -> str:
-    """Collapse whitespace, because OSCAL titles and property values are single lines."""
-    return " ".join(str(text).split())
-
-
-def _props(pairs: Iterable[tuple[str, object]]) -> list[dict]:
-    props = []
-    for name, value in pairs:
-        text = _one_line(value) if value is not None else ""
-        if text:
-            props.append({"name": name, "ns": PROPERTY_NAMESPACE, "value": text})
-    return props
-
-
 def _requirement_tokens(rows: Iterable[ClauseRow]) -> dict[str, str]:
     """Map each clause reference to its token, adding a numbered suffix when an earlier reference has the same token."""
     tokens: dict[str, str] = {}
@@ -82,7 +68,7 @@ def _control_phrase(control_id: str, basis: str, controls: Mapping[str, ControlS
     spec = controls.get(control_id)
     if spec is None:
         return f"`{control_id}` (basis {basis})"
-    title = f" \"{_one_line(spec.title)}\"" if spec.title else ""
+    title = f" \"{one_line(spec.title)}\"" if spec.title else ""
     return f"`{control_id}`{title} (enforcement {spec.enforcement}, basis {basis})"
 
 
@@ -92,8 +78,8 @@ def _implemented_requirement(row: ClauseRow, token: str, document: _Document, co
     requirement = {
         "uuid": document.uuid("implemented-requirement", row.reference),
         "control-id": token,
-        "description": f"Clause `{row.reference}` ({_one_line(row.label)}) is covered {how} through the govdsl controls {', '.join(named)}.",
-        "props": _props(
+        "description": f"Clause `{row.reference}` ({one_line(row.label)}) is covered {how} through the govdsl controls {', '.join(named)}.",
+        "props": oscal_props(
             [
                 ("clause", row.reference),
                 ("status", row.status),
@@ -119,11 +105,11 @@ def _control_implementation(
         "uuid": document.uuid("control-implementation", framework.framework),
         "source": source,
         "description": (
-            f"Leaf clauses of {_one_line(framework.name)} (version {framework.version}) that the govdsl policies cover: "
+            f"Leaf clauses of {one_line(framework.name)} (version {framework.version}) that the govdsl policies cover: "
             f"{overall.covered} of {overall.total}. The {overall.not_covered} clauses not covered are not "
             "implemented requirements and are not listed; parent and deleted clauses are never counted."
         ),
-        "props": _props(
+        "props": oscal_props(
             [
                 ("framework", framework.framework),
                 ("catalog-version", framework.version),
@@ -143,18 +129,18 @@ def _control_implementation(
 def _catalog_resource(framework: FrameworkCoverage, document: _Document) -> dict:
     return {
         "uuid": document.uuid("catalog", framework.framework),
-        "title": _one_line(f"{framework.name}, version {framework.version}"),
+        "title": one_line(f"{framework.name}, version {framework.version}"),
         "description": f"The govdsl clause catalog `{framework.framework}`, version {framework.version}.",
-        "props": _props([("kind", "catalog"), ("framework", framework.framework), ("catalog-version", framework.version)]),
+        "props": oscal_props([("kind", "catalog"), ("framework", framework.framework), ("catalog-version", framework.version)]),
     }
 
 
 def _policy_resource(policy: dict, document: _Document) -> dict:
     resource = {
         "uuid": document.uuid("policy", policy["name"]),
-        "title": _one_line(f"Policy {policy['name']} {policy.get('version') or ''}"),
+        "title": one_line(f"Policy {policy['name']} {policy.get('version') or ''}"),
         "description": f"The govdsl policy `{policy['name']}`.",
-        "props": _props([("kind", "policy")]),
+        "props": oscal_props([("kind", "policy")]),
     }
     if policy.get("file"):
         rlink: dict = {"href": policy["file"]}
@@ -187,13 +173,13 @@ def build_component_definition(coverage: Coverage, controls: Mapping[str, Contro
     component = {
         "uuid": document.uuid("component", names),
         "type": "policy",
-        "title": _one_line(f"govdsl policies {names}"),
+        "title": one_line(f"govdsl policies {names}"),
         "description": (
             f"The govdsl policies {names}, whose controls are mapped to regulatory clauses. "
             "A clause is implemented when a mapped control has a check that reads evidence or attestations."
         ),
     }
-    component_props = _props(
+    component_props = oscal_props(
         [
             *(("policy", f"{p['name']} {p.get('version') or ''}") for p in coverage.policies),
             *(("framework-without-coverage", f) for f in without_coverage),
@@ -208,7 +194,7 @@ def build_component_definition(coverage: Coverage, controls: Mapping[str, Contro
     definition = {
         "uuid": document.uuid("component-definition"),
         "metadata": {
-            "title": _one_line(f"govdsl coverage of {names}"),
+            "title": one_line(f"govdsl coverage of {names}"),
             "last-modified": document.timestamp,
             "version": document.day,
             "oscal-version": OSCAL_VERSION,

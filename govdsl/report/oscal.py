@@ -56,15 +56,16 @@ class _Document:
         return str(uuid.uuid5(_UUID_NAMESPACE, "\x1f".join((self.seed, *parts))))
 
 
-def _one_line(text: object) -> str:
-    """OSCAL titles and property values are one line without leading or trailing spaces."""
+def one_line(text: object) -> str:
+    """Collapse whitespace, because OSCAL titles and property values are single lines without leading or trailing spaces."""
     return " ".join(str(text).split())
 
 
-def _props(pairs: Iterable[tuple[str, object]]) -> list[dict]:
+def oscal_props(pairs: Iterable[tuple[str, object]]) -> list[dict]:
+    """Return OSCAL props in govdsl's namespace for the (name, value) pairs whose value is not empty."""
     props = []
     for name, value in pairs:
-        text = _one_line(value) if value is not None else ""
+        text = one_line(value) if value is not None else ""
         if text:
             props.append({"name": name, "ns": PROPERTY_NAMESPACE, "value": text})
     return props
@@ -115,12 +116,12 @@ def _resources(results: Results, document: _Document) -> tuple[list[dict], dict[
     for policy in results.policies:
         resource_uuid = document.uuid("policy", policy["name"])
         policy_uuids[policy["name"]] = resource_uuid
-        title = _one_line(f"Policy {policy['name']} {policy.get('version') or ''}")
+        title = one_line(f"Policy {policy['name']} {policy.get('version') or ''}")
         resource = {
             "uuid": resource_uuid,
             "title": title,
             "description": f"The govdsl policy that defines the controls and checks of `{policy['name']}`.",
-            "props": _props([("kind", "policy")]),
+            "props": oscal_props([("kind", "policy")]),
         }
         if policy.get("file"):
             resource["rlinks"] = [_rlink(policy["file"], policy.get("sha256"))]
@@ -133,9 +134,9 @@ def _resources(results: Results, document: _Document) -> tuple[list[dict], dict[
         resources.append(
             {
                 "uuid": resource_uuid,
-                "title": _one_line(f"Dataset {dataset['name']} ({dataset['path']})"),
+                "title": one_line(f"Dataset {dataset['name']} ({dataset['path']})"),
                 "description": f"Evidence file of bundle `{bundle_path}` with role `{dataset.get('role')}`.",
-                "props": _props([("kind", "dataset"), ("role", dataset.get("role"))]),
+                "props": oscal_props([("kind", "dataset"), ("role", dataset.get("role"))]),
                 "rlinks": [_rlink(href, dataset.get("sha256"))],
             }
         )
@@ -151,9 +152,9 @@ def _resources(results: Results, document: _Document) -> tuple[list[dict], dict[
         resources.append(
             {
                 "uuid": resource_uuid,
-                "title": _one_line(f"{title} ({entry['path']})"),
+                "title": one_line(f"{title} ({entry['path']})"),
                 "description": description,
-                "props": _props([("kind", kind.replace("_", "-"))]),
+                "props": oscal_props([("kind", kind.replace("_", "-"))]),
                 "rlinks": [_rlink(href, entry.get("sha256"))],
             }
         )
@@ -226,9 +227,9 @@ def _check_remarks(check: CheckResult) -> str | None:
 def _observation(check: CheckResult, control: ControlResult, document: _Document, platform: str, evidence: list[dict]) -> dict:
     observation = {
         "uuid": document.uuid("observation", check.id),
-        "title": _one_line(f"Check {check.id}: {check.status}"),
+        "title": one_line(f"Check {check.id}: {check.status}"),
         "description": f"{check.source}\n\n{check.message}",
-        "props": _props(
+        "props": oscal_props(
             [
                 ("check", check.id),
                 ("control", control.id),
@@ -272,7 +273,7 @@ def _finding(clause: ClauseResult, token: str, document: _Document, platform: st
     target = {
         "type": "objective-id",
         "target-id": token,
-        "title": _one_line(clause.reference),
+        "title": one_line(clause.reference),
         "description": clause.label,
         "status": _objective_status(clause.status),
     }
@@ -280,9 +281,9 @@ def _finding(clause: ClauseResult, token: str, document: _Document, platform: st
         target["implementation-status"] = {"state": "not-applicable"}
     finding = {
         "uuid": document.uuid("finding", clause.reference),
-        "title": _one_line(f"{clause.reference}: {clause.status}"),
+        "title": one_line(f"{clause.reference}: {clause.status}"),
         "description": f"Clause {clause.reference} ({clause.label}) is `{clause.status}`; its controls: {controls or 'none'}.",
-        "props": _props(
+        "props": oscal_props(
             [
                 ("clause", clause.reference),
                 ("status", clause.status),
@@ -356,14 +357,14 @@ def _result(results: Results, document: _Document, policy_uuids, dataset_uuids) 
         selection = {"description": "The policies map no clause", "include-all": {}}
     result = {
         "uuid": document.uuid("result"),
-        "title": _one_line(f"govdsl check of {model_line(results)}"),
+        "title": one_line(f"govdsl check of {model_line(results)}"),
         "description": (
             f"Policies {policy_names(results)} checked against bundle `{results.bundle.get('path', '')}` "
             f"as of {results.as_of}. {_gate_sentence(results)}"
         ),
         "start": document.timestamp,
         "end": document.timestamp,
-        "props": _props(
+        "props": oscal_props(
             [
                 ("gate", gate.decision),
                 ("blocking-controls", ", ".join(gate.blocking_controls)),
@@ -410,11 +411,11 @@ def build_assessment_results(results: Results) -> dict:
     assessment = {
         "uuid": document.uuid("assessment-results"),
         "metadata": {
-            "title": _one_line(f"govdsl assessment results: {model_line(results)} against {policy_names(results)}"),
+            "title": one_line(f"govdsl assessment results: {model_line(results)} against {policy_names(results)}"),
             "last-modified": document.timestamp,
             "version": results.as_of,
             "oscal-version": OSCAL_VERSION,
-            "props": _props([("govdsl-version", results.govdsl_version)]),
+            "props": oscal_props([("govdsl-version", results.govdsl_version)]),
         },
         # govdsl has no OSCAL assessment plan: the policies are the plan, so the reference points to them.
         "import-ap": {
