@@ -435,12 +435,13 @@ def test_text_report_shows_intervals(bounds_policy):
     assert result.exit_code == 1
     assert "race=African-American  3175  0.5761 [0.5588, 0.5932] (1829/3175)" in out
     assert "overall: selection_rate 0.4457 [0.4334, 0.4582] over 6172 rows" in out
+    # These checks compare a bound, so the interval line names the metric whose estimate it gives.
     assert (
-        "value 0.3720, 95% interval [0.3230, 0.4148] for race=Other against race=African-American"
+        "demographic_parity_difference 0.3720, 95% interval [0.3230, 0.4148] for race=Other against race=African-American"
         " (Newcombe hybrid score)" in out
     )
-    assert "value 0.3720, 50% interval" in out
-    assert "value 0.4457, 90% interval [0.4353, 0.4562] (Wilson score)" in out
+    assert "demographic_parity_difference 0.3720, 50% interval" in out
+    assert "selection_rate 0.4457, 90% interval [0.4353, 0.4562] (Wilson score)" in out
 
 
 def test_json_results_have_intervals(bounds_policy):

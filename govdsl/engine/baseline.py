@@ -133,6 +133,7 @@ def compare_with_baseline(
                 {
                     "check": check.id,
                     "metric": check.metric,
+                    "measured": check.measured,
                     "operator": check.operator,
                     "before": before,
                     "after": after,
@@ -145,8 +146,15 @@ def compare_with_baseline(
     regressions = [f"control {c['id']} newly fails" for c in controls if c["change"] == "newly_failing" and c["enforcement"] == "advisory"]
     thresholds = {check.id: (check.operator, check.threshold) for control in results.controls for check in control.checks}
     regressions += [_worsened_text(m, tolerance, *thresholds.get(m["check"], (None, None))) for m in metrics if m["beyond_tolerance"]]
+    threshold_changes = _threshold_changes(results, before_checks)
     baseline_model = _baseline_model(baseline)
     warnings = []
+    if threshold_changes:
+        warnings.append(
+            f"{len(threshold_changes)} check(s) compare with another threshold than in the baseline, so a control that"
+            " newly passes or fails there may reflect the policy, not the model: "
+            + "; ".join(f"{c['check']} {c['before']} -> {c['after']}" for c in threshold_changes)
+        )
     model_id = results.bundle.get("model", {}).get("id")
     if baseline_model.get("id") is not None and baseline_model.get("id") != model_id:
         warnings.append(f"the baseline is for model `{baseline_model.get('id')}`, not `{model_id}`, so the comparison may not mean much")
@@ -164,6 +172,7 @@ def compare_with_baseline(
         "model": baseline_model.get("version"),
         "model_id": baseline_model.get("id"),
         "warnings": warnings,
+        "threshold_changes": threshold_changes,
         "tolerance": tolerance,
         "fail_on_regression": fail_on_regression,
         "controls": controls,
@@ -183,11 +192,31 @@ def _baseline_model(baseline: dict) -> dict:
     return model if isinstance(model, dict) else {}
 
 
+def _threshold_changes(results: Results, before_checks: dict) -> list[dict]:
+    """Return the checks whose comparison (operator and threshold) differs from the one recorded in the baseline."""
+    changes = []
+    for control in results.controls:
+        for check in control.checks:
+            previous = before_checks.get(check.id)
+            before = previous.get("comparison") if previous else None
+            if not isinstance(before, dict) or check.operator is None or check.threshold is None:
+                continue
+            if before.get("operator") != check.operator or _number(before.get("threshold")) != check.threshold:
+                changes.append(
+                    {
+                        "check": check.id,
+                        "before": f"{before.get('operator')} {before.get('threshold')}",
+                        "after": f"{check.operator} {check.threshold:g}",
+                    }
+                )
+    return changes
+
+
 def _worsened_text(move: dict, tolerance: float, operator: str | None, threshold: float | None) -> str:
     """Describe a value that got worse by more than the tolerance, and whether its own threshold still holds."""
     change = abs(move["after"] - move["before"])
     text = (
-        f"{move['check']}: {move['metric']} worsened from {move['before']:.4f} to {move['after']:.4f},"
+        f"{move['check']}: {move.get('measured') or move['metric']} worsened from {move['before']:.4f} to {move['after']:.4f},"
         f" by {change:.4f}, more than the regression tolerance {tolerance:g}"
     )
     if operator is not None and threshold is not None:

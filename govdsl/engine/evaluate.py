@@ -296,8 +296,8 @@ def _check_message(status: str, trace: Trace, spec: CheckSpec) -> str:
     return text
 
 
-def _simple_comparison(expression: dict, trace: Trace) -> tuple[str | None, float | None, float | None]:
-    """Return (operator, threshold, measured value) for a check of the shape `MEASURED OPERATOR threshold`.
+def _simple_comparison(expression: dict, trace: Trace) -> tuple[str | None, float | None, float | None, str | None]:
+    """Return (operator, threshold, measured value, measured source) for a check of the shape `MEASURED OPERATOR threshold`.
 
     MEASURED reads a metric: the metric itself, or an expression of it such as
     `lower(roc_auc())` or `max(psi_per_feature(...))`. The threshold reads none,
@@ -305,17 +305,22 @@ def _simple_comparison(expression: dict, trace: Trace) -> tuple[str | None, floa
     for `lower(...)` is the interval's bound, not the metric's estimate.
     """
     if expression.get("kind") != "compare" or len(expression["operands"]) != 2 or len(trace.comparisons) != 1:
-        return None, None, None
+        return None, None, None, None
     left, right = expression["operands"]
     comparison = trace.comparisons[0]
     numbers = isinstance(comparison.left, (int, float)) and isinstance(comparison.right, (int, float))
     if not numbers or isinstance(comparison.left, bool) or isinstance(comparison.right, bool):
-        return None, None, None
+        return None, None, None, None
     if _reads_metric(left) and not _reads_metric(right):
-        return comparison.operator, comparison.right, comparison.left
+        return comparison.operator, comparison.right, comparison.left, _measured_source(left, comparison.left_source)
     if _reads_metric(right) and not _reads_metric(left):
-        return _MIRRORED[comparison.operator], comparison.left, comparison.right
-    return None, None, None
+        return _MIRRORED[comparison.operator], comparison.left, comparison.right, _measured_source(right, comparison.right_source)
+    return None, None, None, None
+
+
+def _measured_source(node: dict, source: str) -> str | None:
+    """Return the source of a measured expression that is more than a metric call, such as `lower(roc_auc())`; else None."""
+    return None if node.get("kind") == "metric" else (source or None)
 
 
 def _reads_metric(node) -> bool:
@@ -342,7 +347,7 @@ def evaluate_check(spec: CheckSpec, environment: Environment) -> CheckResult:
     trace = evaluator.trace
     if message is None:
         message = _check_message(status, trace, spec)
-    operator, threshold, measured = _simple_comparison(spec.expression, trace)
+    operator, threshold, measured, measured_source = _simple_comparison(spec.expression, trace)
     details: dict = {}
     if trace.measurements:
         primary = trace.measurements[0]
@@ -377,6 +382,7 @@ def evaluate_check(spec: CheckSpec, environment: Environment) -> CheckResult:
         if measured is not None:
             # The value a report shows beside the threshold is the one compared with it.
             details["value"] = measured
+            details["measured"] = measured_source
     return CheckResult(
         id=spec.id,
         kind="check",

@@ -70,6 +70,8 @@ class CheckResult:
     excluded_groups: tuple[dict, ...] = ()
     details: dict = field(default_factory=dict)
     metric_value: float | None = None
+    # The source of the expression compared with the threshold, such as `lower(roc_auc())`, when it is not the metric alone.
+    measured: str | None = None
 
     def to_dict(self) -> dict:
         comparison = None
@@ -88,6 +90,7 @@ class CheckResult:
             "status": self.status,
             "value": _number(self.value),
             "metric_value": _number(self.metric_value),
+            "measured": self.measured,
             "reason": self.reason,
             "message": self.message,
             "source": self.source,

@@ -275,7 +275,7 @@ def _baseline_section(baseline: dict) -> str:
         for metric in metrics:
             move = metric_move(metric, baseline)
             rows.append(
-                f'<tr><td><code>{_text(metric["check"])}</code></td><td>{_text(metric.get("metric") or "")}</td>'
+                f'<tr><td><code>{_text(metric["check"])}</code></td><td>{_text(metric.get("measured") or metric.get("metric") or "")}</td>'
                 f'<td class="num">{format_number(metric["before"])}</td><td class="num">{format_number(metric["after"])}</td>'
                 f'<td class="num">{metric["delta"]:+.4f}</td><td>{f"<strong>{_text(move)}</strong>" if move else ""}</td></tr>'
             )
@@ -427,6 +427,7 @@ def _matrix_section(results: Results) -> str:
         note = f"<p>The heat map shows the first {len(clauses)} clauses and {len(controls)} controls; the table below lists all.</p>"
     return (
         '<section id="matrix"><h2>Clause matrix</h2>'
+        "<p>Only clauses that a control maps; <code>govdsl coverage POLICY...</code> lists the clauses no control covers.</p>"
         f'<figure><img class="chart heatmap" alt="{_text(alt)}" src="{_heat_map(clauses, controls)}"></figure>{note}'
         f"{_matrix_table(results.clauses)}</section>"
     )

@@ -78,6 +78,8 @@ def _check_details(check: CheckResult, control: ControlResult) -> str:
         threshold = format_threshold(check)
         value = format_number(check.value)
         lines.append(f"value: {value}" + (f" (threshold {threshold})" if threshold else ""))
+        if check.metric_value is not None and check.metric_value != check.value:
+            lines.append(f"{check.metric}: {format_number(check.metric_value)} (the value is {check.measured or 'a bound or aggregate of it'})")
     if check.reason:
         lines.append(f"reason: {check.reason}")
     for group in check.groups:

@@ -65,6 +65,9 @@ def _value_cell(check: CheckResult) -> str:
         return "undefined"
     if check.value is None:
         return "-"
+    if check.metric_value is not None and check.metric_value != check.value:
+        # The value is a bound or an aggregate of the metric; the estimate is shown beside it.
+        return f"{format_number(check.value)} ({escape(str(check.metric))} {format_number(check.metric_value)})"
     return format_number(check.value)
 
 
@@ -185,7 +188,14 @@ def _header(results: Results) -> str:
 
 
 def _clause_matrix(results: Results) -> str:
-    lines = ["### Clause matrix", "", "| clause | clause status | control | control status |", "| --- | --- | --- | --- |"]
+    lines = [
+        "### Clause matrix",
+        "",
+        "Only clauses that a control maps; `govdsl coverage POLICY...` lists the clauses no control covers.",
+        "",
+        "| clause | clause status | control | control status |",
+        "| --- | --- | --- | --- |",
+    ]
     for clause in results.clauses:
         marks = []
         if clause.clause_status != "in_force":
@@ -218,7 +228,8 @@ def _baseline_section(baseline: dict) -> str:
     if metrics:
         lines += ["", "| check | metric | baseline value | value now | change | move |", "| --- | --- | ---: | ---: | ---: | --- |"]
         for metric in metrics:
-            name = _table_code(str(metric.get("metric"))) if metric.get("metric") else "-"
+            label = metric.get("measured") or metric.get("metric")
+            name = _table_code(str(label)) if label else "-"
             move = metric_move(metric, baseline)
             cells = [
                 _table_code(metric["check"]),

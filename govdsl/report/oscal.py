@@ -235,6 +235,8 @@ def _observation(check: CheckResult, control: ControlResult, document: _Document
                 ("control", control.id),
                 ("status", check.status),
                 ("metric", check.metric),
+                ("measured", check.measured),
+                ("metric-value", None if check.metric_value is None or check.metric_value == check.value else repr(check.metric_value)),
                 ("value", None if check.value is None else repr(check.value)),
                 ("threshold", format_threshold(check) or None),
                 ("reason", check.reason),

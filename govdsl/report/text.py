@@ -41,7 +41,9 @@ def _interval_line(check: CheckResult) -> str | None:
         other = interval["compared_with"]
         other = "the overall rate" if other == "overall" else ", ".join(f"{k}={v}" for k, v in other.items())
         compared = f" for {group} against {other}"
-    return f"value {_number(estimate)}, {level} interval{_bounds(interval)}{compared} ({_METHODS[interval['method']]})"
+    # When the check compared a bound or an aggregate, the line names the metric whose value and interval it gives.
+    label = "value" if check.metric_value in (None, check.value) else str(check.metric)
+    return f"{label} {_number(estimate)}, {level} interval{_bounds(interval)}{compared} ({_METHODS[interval['method']]})"
 
 
 def _table(

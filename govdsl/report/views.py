@@ -216,7 +216,7 @@ def gate_regressions(results: Results) -> list[Regression]:
     for metric in section.get("metrics", []):
         if metric.get("beyond_tolerance"):
             facts = (
-                f"check {metric['check']}, metric {metric.get('metric')}"
+                f"check {metric['check']}, {'compared' if metric.get('measured') else 'metric'} {metric.get('measured') or metric.get('metric')}"
                 + (f" (comparison {metric['operator']})" if metric.get("operator") else ""),
                 f"value {format_number(metric['before'])} in the baseline, {format_number(metric['after'])} now",
                 f"change {metric['delta']:+.4f}, more than the tolerance {tolerance:g}",
