@@ -174,7 +174,7 @@ def test_markdown_failed_controls_first(compas):
 def test_markdown_clause_matrix(compas):
     text = render_markdown(compas)
     matrix = text[text.index("### Clause matrix"):]
-    assert "| `EU-AI-ACT:Art.10(2)(f)` | fail | `compas_fairness.fpr_parity_race` | fail |" in matrix
+    assert "| `EU-AI-ACT:Art.10(2)(f)` (applies from 2027-12-02) | fail | `compas_fairness.fpr_parity_race` | fail |" in matrix
     assert len([line for line in matrix.splitlines() if line.startswith("| ") and "compas_fairness." in line]) == 16
 
 

@@ -175,6 +175,9 @@ def render_text(results: Results) -> str:
             marks.append(clause.clause_status)
         if clause.superseded_by:
             marks.append(f"superseded by {clause.superseded_by}")
+        if clause.applies_from and clause.applies_from > results.as_of:
+            # Before this date the result shows readiness, not a legal duty.
+            marks.append(f"applies from {clause.applies_from}")
         name = clause.reference + (f" ({'; '.join(marks)})" if marks else "")
         for index, (control, status) in enumerate(clause.controls):
             first = index == 0
