@@ -64,3 +64,12 @@ def test_baseline_names_threshold_changes_and_the_compared_expression(tmp_path):
     assert section["threshold_changes"] == [{"check": "probe.auc_floor.auc_lb", "before": ">= 0.93", "after": ">= 0.92"}]
     assert section["warnings"][0].startswith("1 check(s) compare with another threshold than in the baseline")
     assert section["metrics"][0]["measured"] == "lower(roc_auc())"
+
+
+def test_quantifier_check_reports_its_threshold_without_a_single_value(tmp_path):
+    policy = write_policy(tmp_path, 'policy q { control c { check every g in selection_rate(by = "race"): g >= 0.1 } }')
+    result = CliRunner().invoke(main, ["check", str(policy), "--bundle", str(ADULT), "--no-audit", "--format", "json"])
+    (check,) = json.loads(result.stdout)["controls"][0]["checks"]
+    assert check["comparison"] == {"operator": ">=", "threshold": 0.1}
+    assert check["value"] is None
+    assert len(check["comparisons"]) == 5

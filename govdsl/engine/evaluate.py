@@ -304,6 +304,9 @@ def _simple_comparison(expression: dict, trace: Trace) -> tuple[str | None, floa
     such as `0.1` or a parameter. The measured value is what was compared, which
     for `lower(...)` is the interval's bound, not the metric's estimate.
     """
+    if expression.get("kind") == "quantifier":
+        operator, threshold = _quantified_threshold(expression, trace)
+        return operator, threshold, None, None
     if expression.get("kind") != "compare" or len(expression["operands"]) != 2 or len(trace.comparisons) != 1:
         return None, None, None, None
     left, right = expression["operands"]
@@ -316,6 +319,36 @@ def _simple_comparison(expression: dict, trace: Trace) -> tuple[str | None, floa
     if _reads_metric(right) and not _reads_metric(left):
         return _MIRRORED[comparison.operator], comparison.left, comparison.right, _measured_source(right, comparison.right_source)
     return None, None, None, None
+
+
+def _quantified_threshold(expression: dict, trace: Trace) -> tuple[str | None, float | None]:
+    """Return (operator, threshold) of `every g in ...: g OPERATOR threshold`, which every group is compared with.
+
+    The check has no single value, because each group has its own, but reports can
+    still show the threshold.
+    """
+    body = expression.get("body", {})
+    if body.get("kind") != "compare" or len(body.get("operands", ())) != 2 or not trace.comparisons:
+        return None, None
+    left, right = body["operands"]
+    variable = expression.get("variable")
+
+    def is_variable(node: dict) -> bool:
+        return node.get("kind") == "variable" and node.get("name") == variable
+
+    if is_variable(left) and not _reads_metric(right):
+        sides = [(c.operator, c.right) for c in trace.comparisons]
+        mirror = False
+    elif is_variable(right) and not _reads_metric(left):
+        sides = [(c.operator, c.left) for c in trace.comparisons]
+        mirror = True
+    else:
+        return None, None
+    operator, threshold = sides[0]
+    numeric = isinstance(threshold, (int, float)) and not isinstance(threshold, bool)
+    if not numeric or any(side != (operator, threshold) for side in sides):
+        return None, None
+    return (_MIRRORED[operator] if mirror else operator), threshold
 
 
 def _measured_source(node: dict, source: str) -> str | None:
