@@ -55,7 +55,7 @@ def test_markdown_junit_and_oscal_show_the_estimate(outputs):
     assert props["metric-value"].startswith("0.9296")
 
 
-def test_baseline_names_threshold_changes_and_the_compared_expression(tmp_path):
+def test_baseline_threshold_changes(tmp_path):
     baseline = tmp_path / "base.json"
     first = run(tmp_path, "0.93", "--format", "json", "-o", str(baseline))
     assert first.exit_code == 0  # the control is advisory
@@ -66,7 +66,7 @@ def test_baseline_names_threshold_changes_and_the_compared_expression(tmp_path):
     assert section["metrics"][0]["measured"] == "lower(roc_auc())"
 
 
-def test_quantifier_check_reports_its_threshold_without_a_single_value(tmp_path):
+def test_quantifier_threshold_reported(tmp_path):
     policy = write_policy(tmp_path, 'policy q { control c { check every g in selection_rate(by = "race"): g >= 0.1 } }')
     result = CliRunner().invoke(main, ["check", str(policy), "--bundle", str(ADULT), "--no-audit", "--format", "json"])
     (check,) = json.loads(result.stdout)["controls"][0]["checks"]
