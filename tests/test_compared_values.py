@@ -73,3 +73,21 @@ def test_quantifier_threshold_reported(tmp_path):
     assert check["comparison"] == {"operator": ">=", "threshold": 0.1}
     assert check["value"] is None
     assert len(check["comparisons"]) == 5
+
+
+def test_aggregate_message_names_its_group(tmp_path):
+    policy = write_policy(
+        tmp_path,
+        """
+        policy q {
+          control c {
+            check top: max(psi_per_feature(features = ["age", "sex"])) < 0.2
+            check spread: ratio(selection_rate(by = "sex")) >= 0.8
+          }
+        }
+        """,
+    )
+    result = CliRunner().invoke(main, ["check", str(policy), "--bundle", str(ADULT), "--no-audit", "--format", "json"])
+    checks = {check["id"].rsplit(".", 1)[1]: check for check in json.loads(result.stdout)["controls"][0]["checks"]}
+    assert checks["top"]["message"].endswith("; max at feature=age")
+    assert checks["spread"]["message"].endswith("; ratio of sex=Female and sex=Male")

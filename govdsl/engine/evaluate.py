@@ -268,13 +268,24 @@ def _describe(comparison) -> str:
 _SHOWN_COMPARISONS = 3
 
 
+def _aggregate_note(trace: Trace) -> str:
+    """Name the groups behind an aggregate over per-group values, such as `max at feature=age`."""
+    notes = []
+    for name, labels in trace.aggregates[:2]:
+        if name in ("max", "min"):
+            notes.append(f"{name} at {labels[0]}")
+        else:
+            notes.append(f"{name} of {labels[0]} and {labels[-1]}")
+    return "; " + "; ".join(notes) if notes else ""
+
+
 def _check_message(status: str, trace: Trace, spec: CheckSpec) -> str:
     if status == st.PASS:
         parts = [_describe(c) for c in trace.comparisons[:_SHOWN_COMPARISONS]]
         hidden = len(trace.comparisons) - _SHOWN_COMPARISONS
         if hidden > 0:
             parts.append(f"and {hidden} more that hold" if hidden != 1 else "and 1 more that holds")
-        return "holds: " + "; ".join(parts) if parts else "holds"
+        return ("holds: " + "; ".join(parts) if parts else "holds") + _aggregate_note(trace)
     failed = [c for c in trace.comparisons if not c.holds] or trace.comparisons
     parts = [_describe(c) for c in failed[:_SHOWN_COMPARISONS]]
     if len(failed) > _SHOWN_COMPARISONS:
@@ -284,7 +295,7 @@ def _check_message(status: str, trace: Trace, spec: CheckSpec) -> str:
         groups = ", ".join(f"{label} ({_show(value)})" for label, value in trace.failing_groups[:6])
         more = f" and {len(trace.failing_groups) - 6} more" if len(trace.failing_groups) > 6 else ""
         parts = [f"fails for {groups}{more}"]
-    text = "does not hold: " + "; ".join(parts) if parts else "does not hold"
+    text = ("does not hold: " + "; ".join(parts) if parts else "does not hold") + _aggregate_note(trace)
     for measurement in trace.measurements[:1]:
         value = measurement.value
         for component, (low, high) in value.extremes.items():

@@ -100,6 +100,8 @@ class Trace:
     comparisons: list[Comparison] = field(default_factory=list)
     fields: list[tuple[str, object]] = field(default_factory=list)
     failing_groups: list[tuple[str, object]] = field(default_factory=list)
+    # For max, min, difference and ratio over per-group values: (function, the groups that gave the result).
+    aggregates: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
 
 
 MISSING = object()
@@ -280,6 +282,8 @@ class Evaluator:
             value = arguments[0]
             return float(len(value.values) if isinstance(value, GroupValues) else len(value))
         values = self._numbers(arguments[0], name)
+        if isinstance(arguments[0], GroupValues):
+            self._note_extremes(name, arguments[0])
         if name == "max":
             return max(values)
         if name == "min":
@@ -291,6 +295,16 @@ class Evaluator:
         if max(values) == 0:
             raise Undefined("ratio is undefined: the largest value is 0")
         return min(values) / max(values)
+
+    def _note_extremes(self, name: str, groups: GroupValues) -> None:
+        """Record which groups give the result of an aggregate over per-group values, for the check's message."""
+        values = groups.defined(f"the argument of {name}")
+        if not values:
+            return
+        lowest = min(values, key=lambda key: (values[key], key))
+        highest = max(values, key=lambda key: (values[key], key))
+        chosen = {"max": (highest,), "min": (lowest,)}.get(name, (lowest, highest))
+        self.trace.aggregates.append((name, tuple(groups.label(key) for key in chosen)))
 
     @staticmethod
     def _numbers(value, name: str) -> list[float]:
