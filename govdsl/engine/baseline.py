@@ -24,8 +24,10 @@ from pathlib import Path
 
 from govdsl.diagnostics import error
 from govdsl.engine import status as st
+from govdsl.engine.expressions import compare
 from govdsl.engine.results import Results
 from govdsl.errors import InvalidInputError
+from govdsl.evidence.bundle import file_sha256
 
 log = logging.getLogger("govdsl")
 
@@ -220,19 +222,16 @@ def _worsened_text(move: dict, tolerance: float, operator: str | None, threshold
         f" by {change:.4f}, more than the regression tolerance {tolerance:g}"
     )
     if operator is not None and threshold is not None:
-        text += f"; its threshold {operator} {threshold:g} still holds" if _holds(move["after"], operator, threshold) else f"; it also fails its threshold {operator} {threshold:g}"
+        if compare(move["after"], operator, threshold):
+            text += f"; its threshold {operator} {threshold:g} still holds"
+        else:
+            text += f"; it also fails its threshold {operator} {threshold:g}"
     return text
-
-
-def _holds(value: float, operator: str, threshold: float) -> bool:
-    return {"<": value < threshold, "<=": value <= threshold, ">": value > threshold, ">=": value >= threshold}.get(operator, False)
 
 
 def _file_sha256(path: str) -> str | None:
     """Return the SHA-256 of the baseline file, so the audit record names which results were compared; None when unreadable."""
-    import hashlib
-
     try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        return file_sha256(Path(path))
     except OSError:
         return None

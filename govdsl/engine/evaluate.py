@@ -165,6 +165,7 @@ def _shared_drift_tables(plan: Plan, bundle: Bundle, chunk_rows: int) -> dict[st
     """
     from dataclasses import replace as replace_spec
 
+    from govdsl.evidence.histograms import column_names
     from govdsl.metrics.drift import DriftTable
 
     groups: dict[tuple[str, ...], list] = {}
@@ -180,7 +181,7 @@ def _shared_drift_tables(plan: Plan, bundle: Bundle, chunk_rows: int) -> dict[st
     for members in groups.values():
         if len(members) < 2:
             continue
-        columns = list(dict.fromkeys(column for _, spec, _ in members for column in _drift_columns(spec)))
+        columns = list(dict.fromkeys(column for _, spec, _ in members for column in column_names(spec)))
         first_spec, datasets = members[0][1], members[0][2]
         combined_options = tuple(sorted((name, value) for name, value in first_spec.options if name not in ("feature", "features")))
         combined = replace_spec(first_spec, id="combined drift columns", options=(*combined_options, ("features", tuple(columns))))
@@ -189,14 +190,9 @@ def _shared_drift_tables(plan: Plan, bundle: Bundle, chunk_rows: int) -> dict[st
         except (EvidenceMissing, EvidenceInvalid, EvidenceReadError):
             continue
         for reduction_id, spec, _ in members:
-            spec_columns = _drift_columns(spec)
+            spec_columns = column_names(spec)
             tables[reduction_id] = DriftTable(table.reference, table.current, {column: table.columns[column] for column in spec_columns})
     return tables
-
-
-def _drift_columns(spec) -> list[str]:
-    feature = spec.option("feature")
-    return [feature] if feature is not None else list(dict.fromkeys(spec.option("features", ())))
 
 
 def _bundle_reduction(bundle: Bundle, spec, as_of: datetime.date) -> _Reduced:

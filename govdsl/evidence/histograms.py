@@ -143,7 +143,8 @@ class CategoricalCounter:
         return CategoricalSample(dict(self.counts), self.rows, self.missing)
 
 
-def _column_names(spec) -> list[str]:
+def column_names(spec) -> list[str]:
+    """Return the columns a drift reduction counts: its `feature`, or its `features` without repeats."""
     feature = spec.option("feature")
     names = [feature] if feature is not None else list(spec.option("features", ()))
     return list(dict.fromkeys(names))
@@ -247,7 +248,7 @@ def reduce_drift(
 ) -> DriftTable:
     """Count the values of the spec's columns in the reference and the current dataset (the `drift_histograms` kind)."""
     reference, current = datasets["reference"], datasets["current"]
-    columns = _column_names(spec)
+    columns = column_names(spec)
     types = _declared_types(columns, reference, current)
     reference_counts = _count(reference, types, chunk_rows, max_distinct)
     current_counts = _count(current, types, chunk_rows, max_distinct)
