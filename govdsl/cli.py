@@ -56,10 +56,10 @@ def _print_diagnostics(
     settings = click.get_current_context().find_root().obj or {}
     quiet = settings.get("quiet")
     with_info = show_info or settings.get("verbose")
-    shown = [d for d in diagnostics if d.is_error or (not quiet and (d.severity is not Severity.INFO or with_info))]
-    if shown:
-        click.echo(render_all(shown, sources), err=True)
-    hidden = [d for d in diagnostics if d.severity is Severity.INFO and d not in shown]
+    printed = [d for d in diagnostics if d.is_error or (not quiet and (d.severity is not Severity.INFO or with_info))]
+    if printed:
+        click.echo(render_all(printed, sources), err=True)
+    hidden = [d for d in diagnostics if d.severity is Severity.INFO and d not in printed]
     if hidden and count_hidden and not quiet:
         codes = ", ".join(sorted({d.code for d in hidden}))
         notes = "info note" if len(hidden) == 1 else "info notes"
@@ -955,7 +955,7 @@ def audit_show_command(log_file: str, model_id: str | None, since: datetime.date
     records = select_records(audit.records(), model_id, since.date() if since else None)
     click.echo(render_records(records, output_format), nl=False)
     if problem:
-        # The records are listed, because an auditor may need to see them, but the exit status says they cannot be trusted.
+        # The records are listed, because an auditor may need to see them, and the exit status marks them as untrusted.
         click.echo(f"govdsl: warning: {problem}; the records above may have been changed. Run `govdsl audit verify {log_file}`.", err=True)
         sys.exit(EXIT_FINDING)
 

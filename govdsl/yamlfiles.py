@@ -114,7 +114,7 @@ def schema_error_text(problem) -> tuple[list[str | int], str, str | None]:
     """Return the key path, the message and a hint for a jsonschema ValidationError, in words a YAML author can act on.
 
     An unknown key is placed at that key, with the closest known key as a hint,
-    because jsonschema places it at the mapping that holds it. An invalid date is
+    because jsonschema places it at the mapping that contains it. An invalid date is
     named as such rather than as a failed format.
     """
     import difflib
@@ -132,7 +132,12 @@ def schema_error_text(problem) -> tuple[list[str | int], str, str | None]:
         if unknown:
             key = unknown[0]
             close = difflib.get_close_matches(str(key), known, n=1)
-            hint = f"did you mean `{close[0]}`?" if close else (f"known keys here: {', '.join(known)}" if known else None)
+            if close:
+                hint = f"did you mean `{close[0]}`?"
+            elif known:
+                hint = f"known keys here: {', '.join(known)}"
+            else:
+                hint = None
             return path + [key], f"unknown key `{key}`", hint
     if problem.validator == "format" and problem.validator_value == "date":
         return path, f"`{problem.instance}` is not a valid calendar date", "write the date as YYYY-MM-DD"

@@ -385,21 +385,21 @@ def test_repair_without_an_answer_leaves_the_log(tmp_path):
     assert audit.path.read_bytes().endswith(b'{"torn')
 
 
-def test_show_and_prove_refuse_to_vouch_for_a_changed_log(audit):
+def test_show_and_prove_on_changed_log(audit):
     rewrite(audit, lambda lines: lines[:2] + [lines[2].replace(b'"number":2', b'"number":7')] + lines[3:])
     runner = CliRunner()
-    shown = runner.invoke(main, ["audit", "show", str(audit.path), "--format", "json"])
-    assert shown.exit_code == 1
-    assert len(json.loads(shown.stdout)) == 6
-    assert "does not verify: 1 finding(s), first MODIFIED record 2" in shown.stderr
+    listing = runner.invoke(main, ["audit", "show", str(audit.path), "--format", "json"])
+    assert listing.exit_code == 1
+    assert len(json.loads(listing.stdout)) == 6
+    assert "does not verify: 1 finding(s), first MODIFIED record 2" in listing.stderr
     for command in (["prove", str(audit.path), "0"], ["consistency", str(audit.path), "2", "6"]):
-        refused = runner.invoke(main, ["audit", *command])
-        assert refused.exit_code == 1
-        assert refused.stdout == ""
-        assert "a proof from it would not show anything" in refused.stderr
+        result = runner.invoke(main, ["audit", *command])
+        assert result.exit_code == 1
+        assert result.stdout == ""
+        assert "a proof from it would not show anything" in result.stderr
 
 
 def test_show_of_intact_log_exits_0(audit):
-    shown = CliRunner().invoke(main, ["audit", "show", str(audit.path)])
-    assert shown.exit_code == 0
-    assert shown.stderr == ""
+    listing = CliRunner().invoke(main, ["audit", "show", str(audit.path)])
+    assert listing.exit_code == 0
+    assert listing.stderr == ""

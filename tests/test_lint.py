@@ -247,7 +247,7 @@ def test_lint_imports_no_numeric_library():
     assert completed.stdout.strip().splitlines()[-1] == "loaded:"
 
 
-def test_lint_of_shipped_policies_loads_no_graph_or_yaml_library_once_catalogs_are_cached(tmp_path):
+def test_cached_lint_loads_no_graph_library(tmp_path):
     # The shipped policies use `requires` without a cycle, so networkx has nothing to report.
     code = (
         "import sys\nfrom govdsl.cli import main\n"

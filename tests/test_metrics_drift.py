@@ -866,7 +866,7 @@ def test_drift_reductions_share_one_pass(tmp_path, monkeypatch):
     assert json.dumps(shared.to_dict(), sort_keys=True) == json.dumps(alone.to_dict(), sort_keys=True)
 
 
-def test_undeclared_feature_in_one_drift_check_leaves_others_intact(tmp_path):
+def test_undeclared_drift_feature_isolated(tmp_path):
     policy = (
         'policy p { control c { check psi(feature = "age") < 0.2\n check psi(feature = "nonexistent") < 0.2\n'
         ' check max(psi_per_feature(features = ["age", "sex"])) < 0.2 } }'

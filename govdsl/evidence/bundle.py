@@ -90,7 +90,7 @@ class Bundle:
     model_card: Path | None = None
     approvals: tuple[dict, ...] = field(default=())
     attestations: tuple[dict, ...] = field(default=())
-    # SHA-256 of bundle.yaml, which holds the approvals and attestations.
+    # SHA-256 of bundle.yaml, which contains the approvals and attestations.
     manifest_sha256: str | None = None
 
     def datasets_with_role(self, role: str) -> list[Dataset]:

@@ -100,8 +100,8 @@ def lint_paths(
     findings = [d for d in findings if _selected(d.code, select, ignore)]
     if context is not None:
         findings = _apply_suppressions(context, findings, select, ignore)
-        # Warnings and notes about a file the user did not name, such as a shipped policy
-        # that a named file imports, are not the user's to fix; errors still stop the compile.
+        # Warnings and notes about a file the user did not name, such as an imported shipped
+        # policy, are not the user's to fix. Errors are kept, because they stop the compile.
         linted = {unit.file for unit in context.root_units}
         findings = [d for d in findings if d.is_error or d.span is None or d.span.file in linted or d.span.file in waiver_files]
     clear_caches()

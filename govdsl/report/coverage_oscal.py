@@ -74,11 +74,11 @@ def _control_phrase(control_id: str, basis: str, controls: Mapping[str, ControlS
 
 def _implemented_requirement(row: ClauseRow, token: str, document: _Document, controls: Mapping[str, ControlSpec]) -> dict:
     named = [_control_phrase(c, basis, controls) for (c, _), basis in zip(row.controls, row.control_bases)]
-    how = "by evidence" if row.basis == "evidence" else "by attestation only"
+    coverage_basis = "by evidence" if row.basis == "evidence" else "by attestation only"
     requirement = {
         "uuid": document.uuid("implemented-requirement", row.reference),
         "control-id": token,
-        "description": f"Clause `{row.reference}` ({one_line(row.label)}) is covered {how} through the govdsl controls {', '.join(named)}.",
+        "description": f"Clause `{row.reference}` ({one_line(row.label)}) is covered {coverage_basis} through the govdsl controls {', '.join(named)}.",
         "props": oscal_props(
             [
                 ("clause", row.reference),

@@ -75,7 +75,7 @@ def _check_row(check: CheckResult) -> str:
     threshold = format_threshold(check)
     name = _table_code(check.id.rsplit(".", 1)[-1])
     if check.kind == "require":
-        # A requirement has no value or threshold, so its statement says what was required.
+        # A requirement has no value or threshold, so its statement shows what was required.
         name += " " + _table_code(check.source)
     cells = [
         name,

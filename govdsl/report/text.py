@@ -96,7 +96,7 @@ def _check_lines(check: CheckResult) -> list[str]:
             [", ".join(f"{k}={v}" for k, v in g.group.items()), str(g.n)] + [_rate_cell(g, c, favorable) for c in components]
             for g in check.groups
         ]
-        # A rate cell holds the rate, its interval and its fraction, so it is left-aligned
+        # A rate cell contains the rate, its interval and its fraction, so it is left-aligned
         # to keep the rates in one column.
         lines.extend(_table(headers, rows, "                 ", numeric_from=1, numeric_to=2))
     return lines

@@ -101,8 +101,8 @@ def _declaration(
 
 
 _AUC_INTERVAL = (
-    "the 95% (or `confidence`) interval is DeLong's normal interval, cut to [0, 1]; it needs at least two positive and"
-    " two negative rows, and when positives and negatives do not overlap its width is 0, which says nothing about"
+    "the 95% (or `confidence`) interval is DeLong's normal interval, cut to [0, 1]. It needs at least two positive and"
+    " two negative rows. When positives and negatives do not overlap, its width is 0, which shows nothing about"
     " small samples"
 )
 _AUC = (
